@@ -1,0 +1,19 @@
+// Re-exports, nothing else (and the heap base the TypeScript Arena allocates from).
+export { matmul_f32_nn, matmul_f32_nt, matmul_f32_tn } from './matmul';
+export {
+  hadamard_f32, add_f32, axpy_f32, scale_f32, sgd_f32, bias_add_f32, colsum_f32, fill_f32,
+  nonfinite_index_f32,
+} from './elementwise';
+export {
+  sigmoid_f32, sigmoid_grad_f32, tanh_f32, tanh_grad_f32, relu_f32, relu_grad_f32,
+  leaky_relu_f32, leaky_relu_grad_f32,
+} from './activation';
+export {
+  softmax_f32_rows, softmax_xent_grad_f32, softmax_grad_f32, mse_grad_f32,
+  xent_loss_f32, bce_loss_f32, mse_loss_f32,
+} from './softmax';
+
+// First byte past the module's static data: the Arena starts here.
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,223 @@
+// ************* matmul: C[m,n] (+)= op(A)·op(B), row-major, byte strides *************
+// GotoBLAS-style: B is packed into KC×NR panels and A into MR×KC panels, so the register
+// tile always streams contiguous memory whatever the layout; nn, nt and tn differ only in
+// how they pack. Edges are zero-padded in the panels and masked on store.
+import { madd } from './simd';
+
+const MR: i32 = 4; // register tile rows
+const NR: i32 = 8; // register tile cols (two f32x4)
+const KC: i32 = 256; // depth of a packed block
+const MC: i32 = 128; // rows of A per packed block (MC·KC·4 = 128 KiB, L2)
+const NC: i32 = 256; // cols of B per packed block (KC·NC·4 = 256 KiB, L2)
+
+const PACK_A: usize = memory.data(MC * KC * 4, 16);
+const PACK_B: usize = memory.data(KC * NC * 4, 16);
+const EDGE: usize = memory.data(MR * NR * 4, 16); // spill tile for partial stores
+
+// C[m,n] (+)= A[m,k]·B[k,n]. Row-major, strides in bytes, acc=1 adds into C.
+export function matmul_f32_nn(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+                              sa: usize, sb: usize, sc: usize, acc: i32): void {
+  gemm(c, a, b, m, n, k, sa, sb, sc, acc, false, false);
+}
+
+// C[m,n] (+)= A[m,k]·B[n,k]ᵀ. Row-major, strides in bytes, acc=1 adds into C.
+export function matmul_f32_nt(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+                              sa: usize, sb: usize, sc: usize, acc: i32): void {
+  gemm(c, a, b, m, n, k, sa, sb, sc, acc, false, true);
+}
+
+// C[m,n] (+)= A[k,m]ᵀ·B[k,n]. Row-major, strides in bytes, acc=1 adds into C.
+export function matmul_f32_tn(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+                              sa: usize, sb: usize, sc: usize, acc: i32): void {
+  gemm(c, a, b, m, n, k, sa, sb, sc, acc, true, false);
+}
+
+function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+              sa: usize, sb: usize, sc: usize, acc: i32, transA: bool, transB: bool): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) { // empty sum: C = 0 (or unchanged when accumulating)
+    if (acc == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>i * sc, 0, <usize>n << 2);
+    return;
+  }
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = min(KC, k - p0);
+      pack_b(b, sb, j0, nc, p0, kc, transB);
+      const accum = acc != 0 || p0 > 0;
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = min(MC, m - i0);
+        pack_a(a, sa, i0, mc, p0, kc, transA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = PACK_B + <usize>(jr / NR) * <usize>(kc * NR * 4);
+          let cp = c + <usize>i0 * sc + (<usize>(j0 + jr) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const ap = PACK_A + <usize>(ir / MR) * <usize>(kc * MR * 4);
+            kernel_4x8(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum);
+            cp += sc * MR;
+          }
+        }
+      }
+    }
+  }
+}
+
+// MR×NR register tile over one packed panel pair: 8 f32x4 accumulators.
+@inline function kernel_4x8(ap: usize, bp: usize, kc: i32, c: usize, sc: usize,
+                            mr: i32, nr: i32, accum: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(ap);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(ap, 4);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(ap, 8);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(ap, 12);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    ap += 16; bp += 32;
+  }
+  if (mr == MR && nr == NR) {
+    let r = c;
+    if (accum) {
+      v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16); r += sc;
+      v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16); r += sc;
+      v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16); r += sc;
+      v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    } else {
+      v128.store(r, c00); v128.store(r, c01, 16); r += sc;
+      v128.store(r, c10); v128.store(r, c11, 16); r += sc;
+      v128.store(r, c20); v128.store(r, c21, 16); r += sc;
+      v128.store(r, c30); v128.store(r, c31, 16);
+    }
+    return;
+  }
+  // Partial tile: spill, then write only the mr×nr valid elements.
+  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+  for (let i = 0; i < mr; i++) {
+    const src = EDGE + <usize>(i * NR * 4);
+    const dst = c + <usize>i * sc;
+    for (let j = 0; j < nr; j++) {
+      const off = <usize>j << 2;
+      let v = load<f32>(src + off);
+      if (accum) v += load<f32>(dst + off);
+      store<f32>(dst + off, v);
+    }
+  }
+}
+
+// Transpose of four rows r0..r3 (4 floats each) into columns, stored at dst + q·step.
+@inline function transpose4_store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + step * 2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + step * 3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+// Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels: panel[p][r] = op(A)[i0+ir+r, p0+p].
+function pack_a(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, trans: bool): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const dst = PACK_A + <usize>(ir / MR) * <usize>(kc * MR * 4);
+    const i = i0 + ir;
+    if (trans) { // op(A)[i,p] = A[p,i]: row p of A holds the MR values contiguously
+      let src = a + <usize>p0 * sa + (<usize>i << 2);
+      if (rows == MR) {
+        for (let p = 0; p < kc; p++) { v128.store(dst + (<usize>p << 4), v128.load(src)); src += sa; }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = dst + (<usize>p << 4);
+          v128.store(d, f32x4.splat(0));
+          for (let r = 0; r < rows; r++) store<f32>(d + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
+          src += sa;
+        }
+      }
+    } else { // op(A)[i,p] = A[i,p]: gather down MR rows, 4×4 transposes
+      const s0 = a + <usize>i * sa + (<usize>p0 << 2);
+      if (rows == MR) {
+        const s1 = s0 + sa, s2 = s1 + sa, s3 = s2 + sa;
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = <usize>p << 2;
+          transpose4_store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o),
+                           dst + (<usize>p << 4), 16);
+        }
+        for (; p < kc; p++) {
+          const o = <usize>p << 2, d = dst + (<usize>p << 4);
+          store<f32>(d, load<f32>(s0 + o)); store<f32>(d, load<f32>(s1 + o), 4);
+          store<f32>(d, load<f32>(s2 + o), 8); store<f32>(d, load<f32>(s3 + o), 12);
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = dst + (<usize>p << 4);
+          v128.store(d, f32x4.splat(0));
+          for (let r = 0; r < rows; r++) store<f32>(d + (<usize>r << 2), load<f32>(s0 + <usize>r * sa + (<usize>p << 2)));
+        }
+      }
+    }
+  }
+}
+
+// Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-col panels: panel[p][j] = op(B)[p0+p, j0+jr+j].
+function pack_b(b: usize, sb: usize, j0: i32, nc: i32, p0: i32, kc: i32, trans: bool): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const dst = PACK_B + <usize>(jr / NR) * <usize>(kc * NR * 4);
+    const j = j0 + jr;
+    if (!trans) { // op(B)[p,j] = B[p,j]: row p holds the NR values contiguously
+      let src = b + <usize>p0 * sb + (<usize>j << 2);
+      if (cols == NR) {
+        for (let p = 0; p < kc; p++) {
+          const d = dst + (<usize>p << 5);
+          v128.store(d, v128.load(src)); v128.store(d, v128.load(src, 16), 16);
+          src += sb;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = dst + (<usize>p << 5);
+          v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16);
+          for (let q = 0; q < cols; q++) store<f32>(d + (<usize>q << 2), load<f32>(src + (<usize>q << 2)));
+          src += sb;
+        }
+      }
+    } else { // op(B)[p,j] = B[j,p]: gather down NR rows, 4×4 transposes
+      const s0 = b + <usize>j * sb + (<usize>p0 << 2);
+      if (cols == NR) {
+        const s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+        const s4 = s3 + sb, s5 = s4 + sb, s6 = s5 + sb, s7 = s6 + sb;
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = <usize>p << 2, d = dst + (<usize>p << 5);
+          transpose4_store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), d, 32);
+          transpose4_store(v128.load(s4 + o), v128.load(s5 + o), v128.load(s6 + o), v128.load(s7 + o), d + 16, 32);
+        }
+        for (; p < kc; p++) {
+          const o = <usize>p << 2, d = dst + (<usize>p << 5);
+          store<f32>(d, load<f32>(s0 + o)); store<f32>(d, load<f32>(s1 + o), 4);
+          store<f32>(d, load<f32>(s2 + o), 8); store<f32>(d, load<f32>(s3 + o), 12);
+          store<f32>(d, load<f32>(s4 + o), 16); store<f32>(d, load<f32>(s5 + o), 20);
+          store<f32>(d, load<f32>(s6 + o), 24); store<f32>(d, load<f32>(s7 + o), 28);
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = dst + (<usize>p << 5);
+          v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16);
+          for (let q = 0; q < cols; q++) store<f32>(d + (<usize>q << 2), load<f32>(s0 + <usize>q * sb + (<usize>p << 2)));
+        }
+      }
+    }
+  }
+}

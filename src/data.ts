@@ -1,0 +1,107 @@
+import { ArgumentTypeError, DomainError, NonFiniteError, ShapeError, describe } from './errors.js';
+
+/** A batch of samples: one sample (number[]), rows (number[][]) or a row-major Float32Array. */
+export type BatchInput = number[] | number[][] | Float32Array;
+
+/** A validated batch: its kind decides the shape of what is returned. */
+export interface Batch {
+  readonly kind: 'sample' | 'rows' | 'flat';
+  readonly rows: number;
+  readonly cols: number;
+  readonly source: readonly number[] | readonly (readonly number[])[] | Float32Array | Float64Array;
+}
+
+/**
+ * Checks structure, types, shape and finiteness of `value` as rows of width `cols`, naming the
+ * argument `name` in every message. Reads everything once; copies nothing.
+ */
+export function toBatch(value: unknown, cols: number, name: string): Batch {
+  if (value instanceof Float32Array || value instanceof Float64Array) {
+    if (value.length === 0) throw new ShapeError(`${name}: expected a row-major batch of rows × ${cols} numbers, got an empty ${value.constructor.name}`);
+    if (value.length % cols !== 0) {
+      throw new ShapeError(`${name}: expected a row-major batch whose length is a multiple of ${cols} (rows × ${cols}), got a ${value.constructor.name} of length ${value.length}`);
+    }
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i]!;
+      if (!Number.isFinite(v)) {
+        throw new NonFiniteError(`${name}: expected finite numbers, got ${describe(v)} at row ${Math.floor(i / cols)}, column ${i % cols} (index ${i})`);
+      }
+    }
+    return { kind: 'flat', rows: value.length / cols, cols, source: value };
+  }
+  if (!Array.isArray(value)) {
+    throw new ArgumentTypeError(`${name}: expected number[] (one sample), number[][] (a batch) or a Float32Array, got ${describe(value)}`);
+  }
+  if (value.length === 0) throw new ShapeError(`${name}: expected at least one sample of ${cols} numbers, got an empty array`);
+  if (Array.isArray(value[0])) {
+    for (let r = 0; r < value.length; r++) {
+      const row: unknown = value[r];
+      if (!Array.isArray(row)) throw new ArgumentTypeError(`${name}[${r}]: expected an array of ${cols} numbers (a row), got ${describe(row)}`);
+      if (row.length !== cols) throw new ShapeError(`${name}[${r}]: expected a row of ${cols} numbers, got an array of length ${row.length}`);
+      checkNumbers(row, `${name}[${r}]`);
+    }
+    return { kind: 'rows', rows: value.length, cols, source: value as number[][] };
+  }
+  if (value.length !== cols) {
+    throw new ShapeError(`${name}: expected one sample of ${cols} numbers (or number[][] for a batch), got an array of length ${value.length}`);
+  }
+  checkNumbers(value, name);
+  return { kind: 'sample', rows: 1, cols, source: value as number[] };
+}
+
+function checkNumbers(row: readonly unknown[], name: string): void {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    if (typeof v !== 'number') throw new ArgumentTypeError(`${name}[${j}]: expected a number, got ${describe(v)}`);
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${name}[${j}]: expected a finite number, got ${describe(v)}`);
+  }
+}
+
+/** Copies rows [start, start+count) of a validated batch into `dst` at float index `at`. */
+export function writeRows(b: Batch, dst: Float32Array, at: number, start: number, count: number): void {
+  const { cols } = b;
+  if (b.kind === 'flat') {
+    const src = b.source as Float32Array | Float64Array;
+    dst.set(src.subarray(start * cols, (start + count) * cols), at);
+  } else if (b.kind === 'sample') {
+    const src = b.source as readonly number[];
+    for (let j = 0; j < cols; j++) dst[at + j] = src[j]!;
+  } else {
+    const src = b.source as readonly (readonly number[])[];
+    for (let r = 0; r < count; r++) {
+      const row = src[start + r]!;
+      const o = at + r * cols;
+      for (let j = 0; j < cols; j++) dst[o + j] = row[j]!;
+    }
+  }
+}
+
+/**
+ * Checks staged targets (`rows × cols` floats of `t` from float index `at`) against the loss:
+ * probabilities summing to 1 per row (crossEntropy) or values in [0, 1] (binaryCrossEntropy).
+ */
+export function checkTargets(t: Float32Array, at: number, rows: number, cols: number, loss: string, name: string): void {
+  if (loss === 'mse') return;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const v = t[at + r * cols + j]!;
+      if (v < 0 || v > 1) {
+        throw new DomainError(`${name}: ${loss} needs targets in [0, 1], got ${v} at row ${r}, column ${j}`);
+      }
+      sum += v;
+    }
+    if (loss === 'crossEntropy' && Math.abs(sum - 1) > 1e-3) {
+      throw new DomainError(`${name}: crossEntropy needs each target row to sum to 1 (one-hot or probabilities), got a sum of ${sum} at row ${r}`);
+    }
+  }
+}
+
+/** Shapes `rows × cols` floats from `src` (at float index `at`) like the input batch was shaped. */
+export function shapeLike(kind: Batch['kind'], src: Float32Array, rows: number, cols: number): number[] | number[][] | Float32Array {
+  if (kind === 'flat') return src.slice(0, rows * cols);
+  if (kind === 'sample') return Array.from(src.subarray(0, cols));
+  const out: number[][] = new Array(rows);
+  for (let r = 0; r < rows; r++) out[r] = Array.from(src.subarray(r * cols, (r + 1) * cols));
+  return out;
+}

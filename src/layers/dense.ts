@@ -1,0 +1,116 @@
+import { activate, activateGrad, type OutputActivation } from '../activations.js';
+import type { Backend } from '../wasm/kernels.js';
+import type { Rng } from '../random.js';
+
+/**
+ * A fully connected layer: z = x·Wᵀ + b, a = f(z), W stored [out, in] row-major (row i holds
+ * the weights into neuron i, as W in the seed articles). Owns its parameters, gradients and
+ * per-batch buffers; forward and backward only call kernels.
+ */
+export class Dense {
+  readonly w: number;
+  readonly b: number; // 0 without bias
+  readonly gw: number;
+  readonly gb: number; // 0 without bias
+  /** Batch buffers, [capacity, out]: pre-activation, output, dE/d(output), dE/d(pre-activation). */
+  z = 0; a = 0; dout = 0; delta = 0;
+
+  constructor(
+    private readonly be: Backend,
+    readonly inSize: number,
+    readonly outSize: number,
+    readonly activation: OutputActivation,
+    readonly alpha: number,
+    readonly hasBias: boolean,
+  ) {
+    const arena = be.arena;
+    const n = outSize * inSize;
+    const blocks: number[] = [];
+    try {
+      blocks.push(this.w = arena.alloc(n));
+      blocks.push(this.gw = arena.alloc(n));
+      this.b = hasBias ? arena.alloc(outSize) : 0;
+      if (this.b) blocks.push(this.b);
+      this.gb = hasBias ? arena.alloc(outSize) : 0;
+    } catch (e) {
+      for (const p of blocks) arena.free(p);
+      throw e;
+    }
+  }
+
+  get paramCount(): number { return this.outSize * this.inSize + (this.hasBias ? this.outSize : 0); }
+
+  /** Floats of batch buffers per row of batch. */
+  batchFloatsPerRow(): number { return this.outSize * (this.activation === 'linear' ? 3 : 4); }
+
+  /** Glorot-uniform (sigmoid, tanh, linear, softmax) or He-uniform (relu, leakyRelu) weights; zero bias. */
+  init(rng: Rng): void {
+    const he = this.activation === 'relu' || this.activation === 'leakyRelu';
+    const limit = he ? Math.sqrt(6 / this.inSize) : Math.sqrt(6 / (this.inSize + this.outSize));
+    const w = this.be.arena.view(this.w, this.outSize * this.inSize);
+    for (let i = 0; i < w.length; i++) w[i] = rng.uniform(limit);
+    if (this.hasBias) this.be.arena.view(this.b, this.outSize).fill(0);
+  }
+
+  /** Allocates the batch buffers for `rows` rows; returns the old ones for the caller to free. */
+  plan(rows: number): number[] {
+    const arena = this.be.arena;
+    const old = this.batchBlocks();
+    const n = rows * this.outSize;
+    const fresh: number[] = [];
+    try {
+      const z = arena.alloc(n); fresh.push(z);
+      const a = this.activation === 'linear' ? z : arena.alloc(n); if (a !== z) fresh.push(a);
+      const dout = arena.alloc(n); fresh.push(dout);
+      const delta = arena.alloc(n); fresh.push(delta);
+      this.z = z; this.a = a; this.dout = dout; this.delta = delta;
+    } catch (e) {
+      for (const p of fresh) arena.free(p);
+      throw e;
+    }
+    return old;
+  }
+
+  /** z = x·Wᵀ (+ b), a = f(z) for `rows` rows of x (ptr to [rows, in]). */
+  forward(x: number, rows: number): void {
+    const k = this.be.kernels;
+    const { inSize: nIn, outSize: nOut } = this;
+    k.matmul_f32_nt(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0);
+    if (this.hasBias) k.bias_add_f32(this.z, this.b, rows, nOut, nOut * 4);
+    if (this.activation !== 'linear') activate(k, this.activation, this.alpha, this.a, this.z, rows, nOut);
+  }
+
+  /** delta = dout ⊙ f'(a): from dE/d(output) to dE/d(pre-activation). */
+  activationBackward(rows: number): void {
+    activateGrad(this.be.kernels, this.activation, this.alpha, this.delta, this.dout, this.a, rows, this.outSize);
+  }
+
+  /** From delta: ∇W = δᵀ·x, ∇b = Σ_rows δ, and dx = δ·W when dx ≠ 0 (ptr to [rows, in]). */
+  backward(x: number, rows: number, dx: number): void {
+    const k = this.be.kernels;
+    const { inSize: nIn, outSize: nOut } = this;
+    k.matmul_f32_tn(this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0);
+    if (this.hasBias) k.colsum_f32(this.gb, this.delta, rows, nOut, nOut * 4, 0);
+    if (dx) k.matmul_f32_nn(dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0);
+  }
+
+  /** Parameter/gradient pairs for an optimizer. */
+  params(): { param: number; grad: number; length: number }[] {
+    const out = [{ param: this.w, grad: this.gw, length: this.outSize * this.inSize }];
+    if (this.hasBias) out.push({ param: this.b, grad: this.gb, length: this.outSize });
+    return out;
+  }
+
+  /** Frees every block this layer owns. */
+  dispose(): void {
+    const arena = this.be.arena;
+    for (const p of this.batchBlocks()) arena.free(p);
+    for (const p of [this.w, this.gw, this.b, this.gb]) if (p) arena.free(p);
+    this.z = this.a = this.dout = this.delta = 0;
+  }
+
+  /** The distinct batch buffers now allocated (z and a are one block for 'linear'). */
+  private batchBlocks(): number[] {
+    return [this.z, this.a, this.dout, this.delta].filter((p, i, all) => p !== 0 && all.indexOf(p) === i);
+  }
+}

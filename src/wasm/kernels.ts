@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { instantiateSync } from '@assemblyscript/loader';
+import { Arena } from './memory.js';
+
+/** The wasm exports, bound once. Only numbers cross: byte addresses, counts, strides, flags. */
+export interface Kernels {
+  matmul_f32_nn(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
+  matmul_f32_nt(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
+  matmul_f32_tn(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
+  hadamard_f32(c: number, a: number, b: number, n: number): void;
+  add_f32(c: number, a: number, b: number, n: number): void;
+  axpy_f32(y: number, x: number, alpha: number, n: number): void;
+  scale_f32(y: number, x: number, alpha: number, n: number): void;
+  sgd_f32(w: number, g: number, lr: number, n: number): void;
+  bias_add_f32(c: number, bias: number, m: number, n: number, sc: number): void;
+  colsum_f32(out: number, a: number, m: number, n: number, sa: number, acc: number): void;
+  fill_f32(c: number, value: number, n: number): void;
+  nonfinite_index_f32(a: number, n: number): number;
+  sigmoid_f32(y: number, x: number, n: number): void;
+  sigmoid_grad_f32(dx: number, dy: number, y: number, n: number): void;
+  tanh_f32(y: number, x: number, n: number): void;
+  tanh_grad_f32(dx: number, dy: number, y: number, n: number): void;
+  relu_f32(y: number, x: number, n: number): void;
+  relu_grad_f32(dx: number, dy: number, y: number, n: number): void;
+  leaky_relu_f32(y: number, x: number, alpha: number, n: number): void;
+  leaky_relu_grad_f32(dx: number, dy: number, y: number, alpha: number, n: number): void;
+  softmax_f32_rows(y: number, x: number, m: number, n: number): void;
+  softmax_xent_grad_f32(dz: number, p: number, t: number, scale: number, n: number): void;
+  softmax_grad_f32(dz: number, g: number, p: number, m: number, n: number): void;
+  mse_grad_f32(dz: number, y: number, t: number, scale: number, n: number): void;
+  xent_loss_f32(z: number, t: number, m: number, n: number): number;
+  bce_loss_f32(z: number, t: number, n: number): number;
+  mse_loss_f32(y: number, t: number, n: number): number;
+  heap_base(): number;
+}
+
+export type SimdVariant = 'baseline' | 'relaxed';
+
+/** One instantiated kernel module with the arena that owns its memory. */
+export interface Backend {
+  readonly kernels: Kernels;
+  readonly arena: Arena;
+  readonly simd: SimdVariant;
+}
+
+const INITIAL_PAGES = 16; // must cover the module's static data (asconfig "initialMemory")
+
+function wasmBytes(variant: SimdVariant): Uint8Array<ArrayBuffer> {
+  const file = variant === 'relaxed' ? 'kernels.relaxed.wasm' : 'kernels.wasm';
+  return new Uint8Array(readFileSync(new URL(`../../build/${file}`, import.meta.url)));
+}
+
+/** True when this engine accepts the relaxed-SIMD build (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  try { return WebAssembly.validate(wasmBytes('relaxed')); } catch { return false; }
+}
+
+/** Instantiates a fresh module with its own memory and arena (synchronous). */
+export function createBackend(variant: SimdVariant = relaxedSimdSupported() ? 'relaxed' : 'baseline'): Backend {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536 });
+  const { exports } = instantiateSync<Record<string, unknown>>(wasmBytes(variant), { env: { memory } });
+  const kernels = exports as unknown as Kernels;
+  const arena = new Arena(memory, kernels.heap_base());
+  return { kernels, arena, simd: variant };
+}
+
+let shared: Backend | undefined;
+
+/** The process-wide backend every Network uses, created on first use. WASMLP_SIMD=baseline forces the baseline build. */
+export function backend(): Backend {
+  if (!shared) {
+    const forced = process.env.WASMLP_SIMD;
+    shared = createBackend(forced === 'baseline' || forced === 'relaxed' ? forced : undefined);
+  }
+  return shared;
+}
