@@ -1,0 +1,319 @@
+/**
+ * Packaging test: wasmlp works as a library import from its packed tarball.
+ *
+ * 1. `npm pack` the repo (with --ignore-scripts: dist/ and build/ already exist, or are built here)
+ *    and check what the tarball ships and what it must not ship.
+ * 2. Install the tarball into an empty ESM project, fully offline (`--offline`): the runtime
+ *    dependency @assemblyscript/loader comes from the npm cache as a consumer's install would
+ *    resolve it; if the cache lacks it, the repo's node_modules copy is packed and installed
+ *    alongside (still offline), so the test never touches the network.
+ * 3. Run a plain-ESM consumer (`node main.mjs`) on both shipped wasm builds: the worked example's
+ *    forward pass, typed errors (ShapeError instanceof WasmlpError), the exports map.
+ * 4. Type-check a TypeScript consumer against the shipped .d.ts with the repo's tsc (strict,
+ *    NodeNext, lib ES2022 without DOM, skipLibCheck false), once with no ambient types and once
+ *    with @types/node. A deliberate `// @ts-expect-error` proves the declarations are really used.
+ */
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** Exact float64 outputs of the worked example's forward pass for x = [1, 0]. */
+const EXPECTED = [0.7199035875846265, 0.8374928869480537];
+
+/**
+ * Environment for child processes: when vitest runs under `npm test`, npm exports npm_config_*,
+ * npm_package_* and npm_lifecycle_* variables describing the *repo*; a child `npm install` must not
+ * inherit those (they could redirect the install). Keep only where the cache and config live.
+ */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_registry']);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) && !keep.has(k.toLowerCase())) continue;
+    if (k === 'NODE_OPTIONS' || k === 'WASMLP_SIMD') continue;
+    env[k] = v;
+  }
+  return { ...env, npm_config_update_notifier: 'false', ...extra };
+}
+
+function run(cmd: string, args: string[], cwd: string, env = childEnv()): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 90_000, shell: process.platform === 'win32' });
+}
+
+function describeRun(r: SpawnSyncReturns<string>): string {
+  return `exit ${r.status}${r.error ? ` (${r.error.message})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** Entry paths of a .tgz (ustar, with pax/GNU long-name headers), without the leading "package/". */
+function tarEntries(tgz: string): string[] {
+  const buf = gunzipSync(readFileSync(tgz));
+  const cstr = (a: number, b: number) => { const s = buf.subarray(a, b); const z = s.indexOf(0); return s.subarray(0, z < 0 ? s.length : z).toString('utf8'); };
+  const names: string[] = [];
+  let longName: string | undefined;
+  for (let off = 0; off + 512 <= buf.length;) {
+    if (buf.subarray(off, off + 512).every((b) => b === 0)) break;
+    const size = parseInt(cstr(off + 124, off + 136).trim() || '0', 8);
+    const type = String.fromCharCode(buf[off + 156] ?? 0);
+    const data = buf.subarray(off + 512, off + 512 + size);
+    if (type === 'x') {
+      const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+      if (m) longName = m[1];
+    } else if (type === 'L') {
+      longName = data.toString('utf8').replace(/\0+$/, '');
+    } else if (type !== 'g') {
+      const prefix = cstr(off + 345, off + 500);
+      const name = longName ?? (prefix ? `${prefix}/${cstr(off, off + 100)}` : cstr(off, off + 100));
+      longName = undefined;
+      if (type === '0' || type === '\0' || type === '5') names.push(name.replace(/^package\//, ''));
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return names;
+}
+
+/** `version` satisfies a caret/tilde/exact `range` (all this package's dependencies use). */
+function satisfies(version: string, range: string): boolean {
+  const v = version.split('.').map(Number);
+  const m = /^([\^~]?)(\d+)\.(\d+)\.(\d+)$/.exec(range.trim());
+  if (!m || v.length !== 3 || v.some(Number.isNaN)) return false;
+  const [, op, ...rest] = m;
+  const r = rest.map(Number);
+  const [vM = 0, vm = 0, vp = 0] = v;
+  const [rM = 0, rm = 0, rp = 0] = r;
+  const gte = vM !== rM ? vM > rM : vm !== rm ? vm > rm : vp >= rp;
+  if (op === '') return vM === rM && vm === rm && vp === rp;
+  if (op === '~') return gte && vM === rM && vm === rm;
+  if (rM > 0) return gte && vM === rM;
+  if (rm > 0) return gte && vM === 0 && vm === rm;
+  return vM === 0 && vm === 0 && vp === rp;
+}
+
+const MAIN_MJS = `\
+import { createRequire } from 'node:module';
+import { Network, ShapeError, WasmlpError, backend, relaxedSimdSupported } from 'wasmlp';
+
+const require = createRequire(import.meta.url);
+const pkg = require('wasmlp/package.json');
+
+const net = new Network({
+  layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',
+  bias: false, reduction: 'sum', learningRate: 0.5,
+});
+net.setWeights([
+  { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
+  { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
+  { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
+]);
+const out = net.predict([1, 0]);
+
+let error = null;
+try {
+  net.predict([1, 0, 0]);
+} catch (e) {
+  error = {
+    name: e.name, message: e.message,
+    isShapeError: e instanceof ShapeError, isWasmlpError: e instanceof WasmlpError, isError: e instanceof Error,
+  };
+}
+
+let deepImport;
+try { await import('wasmlp/dist/model.js'); deepImport = 'resolved'; } catch (e) { deepImport = e.code; }
+
+console.log(JSON.stringify({
+  out: Array.from(out), simd: backend().simd, relaxedSupported: relaxedSimdSupported(),
+  version: pkg.version, resolved: import.meta.resolve('wasmlp'), error, deepImport,
+}));
+net.dispose();
+`;
+
+const CONSUMER_TS = `\
+import {
+  Network, ShapeError, WasmlpError,
+  type Activation, type BatchInput, type Gradients, type LayerWeights, type NetworkOptions, type Trace,
+} from 'wasmlp';
+// @ts-expect-error: internal modules are not in the exports map
+import type { Dense } from 'wasmlp/dist/layers/dense.js';
+
+const hidden: Activation = 'tanh';
+const options: NetworkOptions = { layers: [2, 3, 1], activation: hidden, outputActivation: 'sigmoid', loss: 'mse', learningRate: 0.1, seed: 7 };
+const net: Network = new Network(options);
+const x: BatchInput = [[0, 1], [1, 0]];
+const y: BatchInput = [[1], [1]];
+const grads: Gradients = net.gradients(x, y);
+const loss: number = grads.loss;
+const firstLayer = grads.layers[0];
+const dW: Float32Array | undefined = firstLayer?.weights;
+const db: Float32Array | null | undefined = firstLayer?.bias;
+const input: Float32Array = grads.input;
+const trained: number = net.trainBatch(x, y);
+const weights: LayerWeights[] = net.getWeights();
+const rows: number | undefined = weights[0]?.rows;
+const trace: Trace = net.trace([0, 1]);
+const prediction: number[] | number[][] | Float32Array = net.predict([0, 1]);
+const error: WasmlpError = new ShapeError('wrong width');
+const isTyped: boolean = error instanceof Error;
+
+// @ts-expect-error: 'nope' is not an Activation (fails to compile unless the shipped .d.ts is used)
+new Network({ layers: [2, 1], activation: 'nope' });
+// @ts-expect-error: 'layers' is required
+new Network({ activation: 'relu' });
+// @ts-expect-error: predict takes numbers, not a string
+net.predict('1,0');
+
+export type Internal = Dense;
+export const summary = { loss, dW, db, input, trained, rows, trace, prediction, isTyped };
+`;
+
+describe('packed tarball as a library import', { timeout: 120_000 }, () => {
+  let tmp = '';
+  let tarball = '';
+  let project = '';
+  let entries: string[] = [];
+  let installMode = '';
+
+  beforeAll(() => {
+    const built = ['dist/index.js', 'dist/index.d.ts', 'build/kernels.wasm', 'build/kernels.relaxed.wasm'];
+    if (!built.every((f) => existsSync(join(REPO, f)))) {
+      const b = run(NPM, ['run', 'build'], REPO);
+      if (b.status !== 0) throw new Error(`npm run build failed: ${describeRun(b)}`);
+    }
+    tmp = realpathSync(mkdtempSync(join(tmpdir(), 'wasmlp-pack-')));
+
+    // --ignore-scripts: skip `prepare` (a second full build); the artefacts were just checked/built.
+    const pack = run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], REPO);
+    if (pack.status !== 0) throw new Error(`npm pack failed: ${describeRun(pack)}`);
+    const filename = (JSON.parse(pack.stdout) as { filename: string }[])[0]?.filename;
+    if (!filename) throw new Error(`npm pack printed no filename: ${describeRun(pack)}`);
+    tarball = join(tmp, filename);
+    entries = tarEntries(tarball);
+
+    project = join(tmp, 'consumer');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'wasmlp-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    const flags = ['--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
+    let install = run(NPM, ['install', tarball, ...flags], project);
+    installMode = 'tarball, @assemblyscript/loader from the npm cache (--offline)';
+    if (install.status !== 0) {
+      // Cache miss (ENOTCACHED): install the repo's own copy of the loader next to the tarball.
+      const loaderDir = join(REPO, 'node_modules', '@assemblyscript', 'loader');
+      const lp = run(NPM, ['pack', loaderDir, '--ignore-scripts', '--json', '--pack-destination', tmp], REPO);
+      const loaderTgz = lp.status === 0 ? (JSON.parse(lp.stdout) as { filename: string }[])[0]?.filename : undefined;
+      if (!loaderTgz) throw new Error(`offline install failed and packing the repo's loader failed:\n${describeRun(install)}\n${describeRun(lp)}`);
+      install = run(NPM, ['install', tarball, join(tmp, loaderTgz), ...flags], project);
+      installMode = "tarball + repo's node_modules/@assemblyscript/loader packed (--offline, npm cache lacked it)";
+      if (install.status !== 0) throw new Error(`npm install failed: ${describeRun(install)}`);
+    }
+    console.info(`[package.test] ${filename}: ${entries.length} entries; install: ${installMode}`);
+  }, 120_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships dist/ and both wasm builds, and nothing from the sources', () => {
+    const required = ['package.json', 'dist/index.js', 'dist/index.d.ts', 'build/kernels.wasm', 'build/kernels.relaxed.wasm'];
+    if (existsSync(join(REPO, 'README.md'))) required.push('README.md');
+    for (const f of required) expect(entries, `tarball lacks ${f}`).toContain(f);
+
+    const forbidden = entries.filter((e) => /^(src|tests|node_modules|assembly|bench|examples)\//.test(e) || /kernels\.debug\./.test(e));
+    expect(forbidden).toEqual([]);
+
+    // Every module the compiled code can load, and every path package.json points at, is shipped.
+    const srcModules = execFileSync('git', ['ls-files', 'src'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n').filter((f) => f.endsWith('.ts'));
+    expect(srcModules.length).toBeGreaterThan(0);
+    for (const f of srcModules) {
+      const base = f.replace(/^src\//, 'dist/').replace(/\.ts$/, '');
+      expect(entries, `tarball lacks ${base}.js`).toContain(`${base}.js`);
+      expect(entries, `tarball lacks ${base}.d.ts`).toContain(`${base}.d.ts`);
+    }
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      main: string; types: string; exports: Record<string, string | Record<string, string>>;
+    };
+    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))];
+    for (const t of targets) expect(entries, `package.json points at ${t}, not shipped`).toContain(t.replace(/^\.\//, ''));
+  });
+
+  it('installs offline with its runtime dependency resolved', () => {
+    const installed = join(project, 'node_modules', 'wasmlp');
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toEqual(['@assemblyscript/loader']);
+    for (const [name, range] of Object.entries(pkg.dependencies)) {
+      const dep = join(project, 'node_modules', ...name.split('/'), 'package.json');
+      expect(existsSync(dep), `${name} not installed`).toBe(true);
+      const { version } = JSON.parse(readFileSync(dep, 'utf8')) as { version: string };
+      expect(satisfies(version, range), `${name}@${version} does not satisfy ${range}`).toBe(true);
+    }
+    // A real copy, not a link back into the repo.
+    expect(realpathSync(installed)).toBe(installed);
+    expect(existsSync(join(installed, 'src'))).toBe(false);
+  });
+
+  it('runs the worked example from plain ESM (node main.mjs) on both wasm builds', () => {
+    writeFileSync(join(project, 'main.mjs'), MAIN_MJS);
+    const nodeMajor = Number(process.versions.node.split('.')[0]);
+    const variants: { simd: 'baseline' | 'relaxed'; args: string[] }[] = [
+      { simd: 'baseline', args: [] },
+      // Node 20 validates the relaxed-SIMD build only behind this flag; Node 22+ has it on by default.
+      { simd: 'relaxed', args: nodeMajor < 22 ? ['--experimental-wasm-relaxed-simd'] : [] },
+    ];
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const { simd, args } of variants) {
+      const r = run(process.execPath, [...args, 'main.mjs'], project, childEnv({ WASMLP_SIMD: simd }));
+      expect(r.status, describeRun(r)).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      const res = JSON.parse(lines[lines.length - 1] ?? '') as {
+        out: number[]; simd: string; relaxedSupported: boolean; version: string; resolved: string; deepImport: string;
+        error: { name: string; message: string; isShapeError: boolean; isWasmlpError: boolean; isError: boolean } | null;
+      };
+      expect(res.simd).toBe(simd);
+      if (simd === 'relaxed') expect(res.relaxedSupported).toBe(true);
+      expect(res.out).toHaveLength(2);
+      res.out.forEach((v, i) => expect(Math.abs(v - EXPECTED[i]!), `out[${i}] = ${v} (${simd})`).toBeLessThan(1e-6));
+      expect(res.error).toMatchObject({ name: 'ShapeError', isShapeError: true, isWasmlpError: true, isError: true });
+      expect(res.error?.message).toMatch(/expected one sample of 2 numbers/);
+      expect(res.version).toBe(version);
+      expect(res.resolved).toBe(pathToFileURL(join(project, 'node_modules', 'wasmlp', 'dist', 'index.js')).href);
+      expect(res.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    }
+  });
+
+  it('type-checks a TypeScript consumer against the shipped .d.ts (strict, NodeNext, no DOM)', () => {
+    expect(existsSync(TSC), 'repo typescript not installed').toBe(true);
+    writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
+    const base = {
+      strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022'],
+      skipLibCheck: false, noEmit: true,
+    };
+    const configs: Record<string, object> = {
+      // No ambient types at all: any global the .d.ts needs beyond ES2022 (DOM's WebAssembly.*, Node's Buffer, ...) fails here.
+      'tsconfig.json': { compilerOptions: { ...base, types: [] }, files: ['consumer.ts'] },
+      // A typical Node consumer: the declarations must also coexist with @types/node.
+      'tsconfig.node.json': {
+        compilerOptions: { ...base, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')] },
+        files: ['consumer.ts'],
+      },
+    };
+    const listed: Record<string, string[]> = {};
+    for (const [file, config] of Object.entries(configs)) {
+      writeFileSync(join(project, file), JSON.stringify(config, null, 2));
+      const r = run(process.execPath, [TSC, '--noEmit', '--listFiles', '-p', join(project, file)], project);
+      expect(r.status, `tsc -p ${file}: ${describeRun(r)}`).toBe(0);
+      listed[file] = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    }
+    // The consumer really compiled against the package's declarations, and no DOM lib crept in.
+    const dts = join(project, 'node_modules', 'wasmlp', 'dist', 'index.d.ts').split('\\').join('/');
+    for (const files of Object.values(listed)) {
+      expect(files).toContain(dts);
+      expect(files.filter((f) => /lib\.dom(\.[\w.]+)?\.d\.ts$/.test(f))).toEqual([]);
+    }
+  });
+});
