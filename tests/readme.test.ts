@@ -1,0 +1,48 @@
+// The README's code examples run as written (with 'wasmlp' pointed at this checkout's source),
+// and the values their comments promise are the ones the library computes.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Network } from '../src/index.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const src = pathToFileURL(new URL('../src/index.ts', import.meta.url).pathname).href;
+
+describe('README examples', () => {
+  it('has TypeScript examples that import from wasmlp', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const b of blocks) expect(b).toMatch(/from 'wasmlp'/);
+  });
+
+  it.each(blocks.map((b, i) => [i, b] as const))('example %i runs without throwing', async (_i, code) => {
+    const dir = mkdtempSync(join(new URL('.', import.meta.url).pathname, '.readme-'));
+    try {
+      const file = join(dir, 'example.ts');
+      writeFileSync(file, code.replace(/from 'wasmlp'/g, `from '${src}'`) + '\nexport {};\n');
+      await import(pathToFileURL(file).href);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the first example prints the values its comments give', () => {
+    const net = new Network({ layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse', bias: false, reduction: 'sum', learningRate: 0.5, seed: 42 });
+    net.setWeights([
+      { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
+      { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
+      { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
+    ]);
+    const p = net.predict([1, 0]);
+    expect(p[0]).toBeCloseTo(0.7199, 4);
+    expect(p[1]).toBeCloseTo(0.8374, 3);
+    const g = net.gradients([1, 0], [0, 1]);
+    expect(g.loss).toBeCloseTo(0.2723, 4);
+    expect(Array.from(g.layers[2]!.weights.slice(0, 4)).map((v) => +v.toFixed(4))).toEqual([0.0998, 0.1133, 0.1236, -0.0152]);
+    expect(Array.from(g.input).map((v) => +v.toFixed(4))).toEqual([0.0043, 0.0053]);
+    net.trainBatch([1, 0], [0, 1]);
+    expect(Array.from(net.getWeights()[2]!.weights.slice(0, 4)).map((v) => +v.toFixed(4))).toEqual([0.2501, 0.3434, 0.4382, 0.6076]);
+    net.dispose();
+  });
+});
