@@ -1,0 +1,56 @@
+// Float64 references for the activation kernels (library Math functions, no polynomials).
+// Gradients are expressed through the layer output y, as the kernels define them.
+
+function map(x: ArrayLike<number>, n: number, f: (v: number) => number): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) y[i] = f(x[i]!);
+  return y;
+}
+
+/** 1 / (1 + e^−x) */
+export function sigmoidRef(x: ArrayLike<number>, n: number): Float64Array {
+  return map(x, n, (v) => 1 / (1 + Math.exp(-v)));
+}
+
+/** dy · y(1 − y) */
+export function sigmoidGradRef(dy: ArrayLike<number>, y: ArrayLike<number>, n: number): Float64Array {
+  const dx = new Float64Array(n);
+  for (let i = 0; i < n; i++) dx[i] = dy[i]! * y[i]! * (1 - y[i]!);
+  return dx;
+}
+
+/** tanh(x) */
+export function tanhRef(x: ArrayLike<number>, n: number): Float64Array {
+  return map(x, n, Math.tanh);
+}
+
+/** dy · (1 − y²) */
+export function tanhGradRef(dy: ArrayLike<number>, y: ArrayLike<number>, n: number): Float64Array {
+  const dx = new Float64Array(n);
+  for (let i = 0; i < n; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
+  return dx;
+}
+
+/** max(x, 0) */
+export function reluRef(x: ArrayLike<number>, n: number): Float64Array {
+  return map(x, n, (v) => Math.max(v, 0));
+}
+
+/** dy where y > 0, else 0 */
+export function reluGradRef(dy: ArrayLike<number>, y: ArrayLike<number>, n: number): Float64Array {
+  const dx = new Float64Array(n);
+  for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+  return dx;
+}
+
+/** x for x > 0, else alpha·x */
+export function leakyReluRef(x: ArrayLike<number>, alpha: number, n: number): Float64Array {
+  return map(x, n, (v) => (v > 0 ? v : alpha * v));
+}
+
+/** dy where y > 0, else alpha·dy */
+export function leakyReluGradRef(dy: ArrayLike<number>, y: ArrayLike<number>, alpha: number, n: number): Float64Array {
+  const dx = new Float64Array(n);
+  for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
+  return dx;
+}
