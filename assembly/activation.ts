@@ -80,14 +80,33 @@ export function tanh_grad_f32(dx: usize, dy: usize, y: usize, n: i32): void {
   }
 }
 
-// y = max(x, 0).
+// y = max(x, 0) (NaN stays NaN; −Infinity gives 0).
 export function relu_f32(y: usize, x: usize, n: i32): void {
-  leaky_relu_f32(y, x, 0, n);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.max(v128.load(x + o), zero));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v > 0 || v != v ? v : 0);
+  }
 }
 
-// dx = dy where y > 0, else 0.
+// dx = dy where y > 0, else 0 (a mask, so an infinite dy where y ≤ 0 still gives 0).
 export function relu_grad_f32(dx: usize, dy: usize, y: usize, n: i32): void {
-  leaky_relu_grad_f32(dx, dy, y, 0, n);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), zero)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
+  }
 }
 
 // y = x for x > 0, else alpha·x.

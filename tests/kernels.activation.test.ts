@@ -200,18 +200,15 @@ describe.each(simdVariants())('activation kernels [%s]', (variant) => {
     }
   });
 
-  // KNOWN KERNEL BUG (assembly/activation.ts): relu_f32 / relu_grad_f32 are leaky_relu(_grad)_f32 with
-  // alpha = 0, and 0·(±Infinity) = NaN. So relu(−Infinity) is NaN instead of max(−Infinity, 0) = 0, and
-  // relu_grad gives NaN instead of 0 where y ≤ 0 and dy = ±Infinity. `it.fails` keeps the suite green
-  // while the bug stands and turns red once it is fixed: then change `it.fails` to `it`.
-  it.fails('relu_f32(−Infinity) is 0 [KNOWN BUG: NaN]', () => {
+  // Regression: relu_f32 / relu_grad_f32 were once leaky_relu with alpha = 0, and 0·(±Infinity) = NaN.
+  it('relu_f32(−Infinity) is 0', () => {
     const vals = [-Infinity, 1, -Infinity, -2, -Infinity];
     for (const out of edge((y, x, n) => mem.k.relu_f32(y, x, n), vals)) {
       assertClose(out, reluRef(Float64Array.from(vals), vals.length), SELECT_TOL, `${variant} relu(−Inf)`);
     }
   });
 
-  it.fails('relu_grad_f32 is 0 where y ≤ 0 even for dy = ±Infinity [KNOWN BUG: NaN]', () => {
+  it('relu_grad_f32 is 0 where y ≤ 0 even for dy = ±Infinity', () => {
     const dys = [Infinity, -Infinity, Infinity, 1, -Infinity], ys = [0, -1, 2, -1, 0];
     const [dy, hdy] = frameInput(mem, X, LEN, 0, dys);
     const [y, hy] = frameInput(mem, Y, LEN, 0, ys);
