@@ -12,6 +12,7 @@ export {
   softmax_f32_rows, softmax_xent_grad_f32, softmax_grad_f32, mse_grad_f32,
   xent_loss_f32, bce_loss_f32, mse_loss_f32,
 } from './softmax';
+export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
 
 // First byte past the module's static data: the Arena starts here.
 export function heap_base(): usize {

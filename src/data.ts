@@ -1,7 +1,10 @@
 import { ArgumentTypeError, DomainError, NonFiniteError, ShapeError, describe } from './errors.js';
 
-/** A batch of samples: one sample (number[]), rows (number[][]) or a row-major Float32Array. */
-export type BatchInput = number[] | number[][] | Float32Array;
+/** A row-major matrix: `data` holds rows × cols floats. */
+export interface Matrix { data: Float32Array; rows: number; cols: number }
+
+/** A batch of samples: one sample (number[]), rows (number[][]), a row-major Float32Array, or a Matrix. */
+export type BatchInput = number[] | number[][] | Float32Array | Matrix;
 
 /** A validated batch: its kind decides the shape of what is returned. */
 export interface Batch {
@@ -29,8 +32,16 @@ export function toBatch(value: unknown, cols: number, name: string): Batch {
     }
     return { kind: 'flat', rows: value.length / cols, cols, source: value };
   }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'data' in value) {
+    const m = value as Partial<Matrix>;
+    if (!(m.data instanceof Float32Array)) throw new ArgumentTypeError(`${name}.data: expected a Float32Array, got ${describe(m.data)}`);
+    if (m.cols !== cols) throw new ShapeError(`${name}.cols: expected ${cols}, got ${describe(m.cols)}`);
+    if (typeof m.rows !== 'number' || !Number.isInteger(m.rows) || m.rows < 1) throw new ShapeError(`${name}.rows: expected an integer ≥ 1, got ${describe(m.rows)}`);
+    if (m.data.length !== m.rows * cols) throw new ShapeError(`${name}.data: expected rows × cols = ${m.rows * cols} floats, got ${m.data.length}`);
+    return toBatch(m.data, cols, `${name}.data`);
+  }
   if (!Array.isArray(value)) {
-    throw new ArgumentTypeError(`${name}: expected number[] (one sample), number[][] (a batch) or a Float32Array, got ${describe(value)}`);
+    throw new ArgumentTypeError(`${name}: expected number[] (one sample), number[][] (a batch), a Float32Array or { data, rows, cols }, got ${describe(value)}`);
   }
   if (value.length === 0) throw new ShapeError(`${name}: expected at least one sample of ${cols} numbers, got an empty array`);
   if (Array.isArray(value[0])) {
@@ -72,6 +83,33 @@ export function writeRows(b: Batch, dst: Float32Array, at: number, start: number
       const row = src[start + r]!;
       const o = at + r * cols;
       for (let j = 0; j < cols; j++) dst[o + j] = row[j]!;
+    }
+  }
+}
+
+/** Copies the rows `order[start .. start+count)` of a validated batch into `dst` at float index `at`. */
+export function gatherRows(b: Batch, dst: Float32Array, at: number, order: Uint32Array, start: number, count: number): void {
+  const { cols } = b;
+  if (b.kind === 'flat') {
+    const src = b.source as Float32Array | Float64Array;
+    for (let i = 0; i < count; i++) {
+      const r = order[start + i]!;
+      dst.set(src.subarray(r * cols, (r + 1) * cols), at + i * cols);
+    }
+  } else {
+    for (let i = 0; i < count; i++) writeRows(b, dst, at + i * cols, order[start + i]!, 1);
+  }
+}
+
+/** Checks every row of a validated target batch against the loss (see checkTargets). */
+export function checkTargetBatch(b: Batch, loss: string, name: string): void {
+  if (loss === 'mse') return;
+  const row = new Float32Array(b.cols);
+  for (let r = 0; r < b.rows; r++) {
+    writeRows(b, row, 0, r, 1);
+    try { checkTargets(row, 0, 1, b.cols, loss, name); } catch (e) {
+      (e as Error).message = (e as Error).message.replace(/at row 0/, `at row ${r}`);
+      throw e;
     }
   }
 }

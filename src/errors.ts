@@ -27,6 +27,9 @@ export class DomainError extends WasmlpError {}
 /** The request needs more memory than wasm32 can address (4 GiB), or the engine refused to grow. */
 export class OutOfMemoryError extends WasmlpError {}
 
+/** A saved model (JSON object or file) is malformed, truncated, corrupted, of an unknown version, or hostile. */
+export class FormatError extends WasmlpError {}
+
 /** The network was disposed and can no longer be used. */
 export class DisposedError extends WasmlpError {}
 

@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
-import { checkTargets, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, DisposedError, NonFiniteError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { checkTargetBatch, checkTargets, gatherRows, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
+import { ArgumentTypeError, DisposedError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
-import { resolveOptions, type NetworkOptions, type ResolvedOptions } from './options.js';
-import { Sgd } from './optim/sgd.js';
-import { Rng } from './random.js';
+import { createOptimizer, type Optimizer } from './optim/index.js';
+import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
+import { Rng, shuffleInPlace } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { MAX_BYTES } from './wasm/memory.js';
 
@@ -48,19 +50,70 @@ export interface Trace {
   layers: { net: Float32Array; out: Float32Array }[];
 }
 
-/** Rows per chunk when predict runs a batch larger than the current buffers. */
-const PREDICT_CHUNK = 1024;
+/** What `fit` reports after each epoch. */
+export interface EpochLog {
+  /** 1-based. */
+  epoch: number;
+  /** Mean per-sample training loss over the epoch (measured before each batch's update). */
+  loss: number;
+  valLoss?: number;
+  /** Fraction correct: argmax for softmax outputs, each output > 0.5 for sigmoid outputs; absent for other outputs. */
+  accuracy?: number;
+  valAccuracy?: number;
+  samplesPerSecond: number;
+}
 
-interface Owned { layers: Dense[]; bufs: number[]; be: Backend }
+export interface FitOptions {
+  /** Passes over the data. Default 1. */
+  epochs?: number;
+  /** Samples per step; the last partial batch is used. Default 32. */
+  batchSize?: number;
+  /** Shuffle the training rows every epoch with the network's seeded generator. Default true. */
+  shuffle?: boolean;
+  /** Hold out the last fraction of the rows (before shuffling) for validation, in (0, 1). */
+  validationSplit?: number;
+  /** Validation data [x, y]; takes precedence over validationSplit. */
+  validationData?: [BatchInput, BatchInput];
+  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
+  onBatchEnd?: (log: { batch: number; loss: number }) => void;
+  /** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs. */
+  earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience?: number; minDelta?: number };
+  /** Stop once the epoch's training loss is below this. */
+  errorThreshold?: number;
+  /** An AbortSignal (anything with `aborted`): stops between batches; the network keeps the last completed step. */
+  signal?: { readonly aborted: boolean };
+}
+
+/** What `fit` resolves to. */
+export interface History {
+  epochs: EpochLog[];
+  loss: number[];
+  valLoss: number[];
+  accuracy: number[];
+  valAccuracy: number[];
+  stopReason: 'completed' | 'earlyStopping' | 'errorThreshold' | 'aborted';
+}
+
+/** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
+const PREDICT_CHUNK = 1024;
+/** fit yields to the event loop when this many ms have passed since it last did. */
+const YIELD_MS = 8;
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal'];
+
+interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null }
 
 const registry = new FinalizationRegistry<Owned>((owned) => release(owned));
 
 function release(owned: Owned): void {
+  owned.optimizer?.dispose();
   for (const l of owned.layers) l.dispose();
   for (const p of owned.bufs) if (p) owned.be.arena.free(p);
+  owned.optimizer = null;
   owned.layers = [];
   owned.bufs = [];
 }
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A fully connected network trained by backpropagation on wasm SIMD kernels:
@@ -72,7 +125,8 @@ export class Network {
   readonly options: Readonly<ResolvedOptions>;
   private readonly be: Backend;
   private readonly owned: Owned;
-  private readonly optimizer: Sgd;
+  private readonly optimizer: Optimizer;
+  private readonly shuffleRng: Rng;
   private capacity = 0;
   private x = 0; private t = 0; private dx = 0;
   private disposed = false;
@@ -93,8 +147,16 @@ export class Network {
     }
     const rng = new Rng(o.seed);
     for (const l of layers) l.init(rng);
-    this.owned = { layers, bufs: [], be: this.be };
-    this.optimizer = new Sgd(this.be.kernels, o.learningRate);
+    let optimizer: Optimizer;
+    try {
+      optimizer = createOptimizer(this.be.kernels, this.be.arena, layers.flatMap((l) => l.params()), o.optimizer);
+    } catch (e) {
+      for (const l of layers) l.dispose();
+      throw e;
+    }
+    this.optimizer = optimizer;
+    this.shuffleRng = new Rng(o.seed ^ 0x5eed5eed);
+    this.owned = { layers, bufs: [], be: this.be, optimizer };
     registry.register(this, this.owned, this);
   }
 
@@ -174,8 +236,143 @@ export class Network {
     this.forward(rows);
     const loss = this.lossAndDelta(rows);
     this.backward(rows, false);
-    for (const l of this.layers) this.optimizer.step(l.params());
+    this.optimizer.step();
     return loss;
+  }
+
+  /**
+   * Trains on (x, y) in mini-batches for some epochs; resolves to the history. Yields to the event
+   * loop between batches (at least every 8 ms), so a server stays responsive. Only one batch at a
+   * time is copied into wasm memory.
+   */
+  async fit(x: BatchInput, y: BatchInput, options: FitOptions = {}): Promise<History> {
+    this.live('fit');
+    const o = this.fitOptions(options);
+    let xb = toBatch(x, this.inSize, 'x');
+    let yb = toBatch(y, this.outSize, 'y');
+    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
+    checkTargetBatch(yb, this.options.loss, 'y');
+    let val: [Batch, Batch] | null = null;
+    if (o.validationData) {
+      const [vx, vy] = o.validationData;
+      const vxb = toBatch(vx, this.inSize, 'validationData[0]');
+      const vyb = toBatch(vy, this.outSize, 'validationData[1]');
+      if (vxb.rows !== vyb.rows) throw new ShapeError(`validationData[1]: expected ${vxb.rows} rows of targets, got ${vyb.rows}`);
+      checkTargetBatch(vyb, this.options.loss, 'validationData[1]');
+      val = [vxb, vyb];
+    } else if (o.validationSplit !== undefined) {
+      const nVal = Math.floor(xb.rows * o.validationSplit);
+      if (nVal < 1 || nVal >= xb.rows) {
+        throw new OptionError(`fit options.validationSplit: ${o.validationSplit} of ${xb.rows} rows leaves ${nVal} for validation and ${xb.rows - nVal} for training; each needs at least 1`);
+      }
+      val = [sliceBatch(xb, xb.rows - nVal, nVal), sliceBatch(yb, yb.rows - nVal, nVal)];
+      xb = sliceBatch(xb, 0, xb.rows - nVal);
+      yb = sliceBatch(yb, 0, yb.rows - nVal);
+    }
+    if (o.earlyStopping?.monitor === 'valLoss' && !val) {
+      throw new OptionError(`fit options.earlyStopping.monitor: 'valLoss' needs validationData or validationSplit`);
+    }
+    const n = xb.rows;
+    const batch = Math.min(o.batchSize, n);
+    this.reserve(batch);
+    const order = new Uint32Array(n).map((_, i) => i);
+    const history: History = { epochs: [], loss: [], valLoss: [], accuracy: [], valAccuracy: [], stopReason: 'completed' };
+    const es = o.earlyStopping ? { monitor: o.earlyStopping.monitor ?? 'valLoss', patience: o.earlyStopping.patience ?? 0, minDelta: o.earlyStopping.minDelta ?? 0 } : null;
+    let best = Infinity, wait = 0;
+    let lastYield = performance.now();
+    const scaleOf = (rows: number): number => (this.options.reduction === 'mean' ? rows : 1);
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      if (o.shuffle) shuffleInPlace(order, this.shuffleRng);
+      const t0 = performance.now();
+      let lossSum = 0, correct = 0, judged = 0, seen = 0, batchIndex = 0;
+      for (let start = 0; start < n; start += batch) {
+        if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
+        const rows = Math.min(batch, n - start);
+        const f32 = this.be.arena.f32;
+        gatherRows(xb, f32, this.x >>> 2, order, start, rows);
+        gatherRows(yb, f32, this.t >>> 2, order, start, rows);
+        this.forward(rows);
+        const loss = this.lossAndDelta(rows);
+        const acc = this.accuracyOfStaged(rows);
+        this.backward(rows, false);
+        this.optimizer.step();
+        lossSum += loss * scaleOf(rows);
+        seen += rows;
+        if (acc) { correct += acc[0]; judged += acc[1]; }
+        o.onBatchEnd?.({ batch: batchIndex++, loss });
+        if (performance.now() - lastYield >= YIELD_MS) { await nextTick(); lastYield = performance.now(); }
+      }
+      if (history.stopReason === 'aborted' && seen === 0) break;
+      const ms = performance.now() - t0;
+      const log: EpochLog = { epoch, loss: lossSum / seen, samplesPerSecond: seen / Math.max(ms, 1e-3) * 1000 };
+      if (judged > 0) log.accuracy = correct / judged;
+      if (val) {
+        const ev = this.evaluateBatches(val[0], val[1]);
+        log.valLoss = ev.loss;
+        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+      }
+      history.epochs.push(log);
+      history.loss.push(log.loss);
+      if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
+      if (log.accuracy !== undefined) history.accuracy.push(log.accuracy);
+      if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
+      await o.onEpochEnd?.(log);
+      await nextTick();
+      lastYield = performance.now();
+      if (history.stopReason === 'aborted') break;
+      if (o.errorThreshold !== undefined && log.loss < o.errorThreshold) { history.stopReason = 'errorThreshold'; break; }
+      if (es) {
+        const v = es.monitor === 'loss' ? log.loss : log.valLoss!;
+        if (v < best - es.minDelta) { best = v; wait = 0; }
+        else if (++wait >= es.patience) { history.stopReason = 'earlyStopping'; break; }
+      }
+      if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
+    }
+    return history;
+  }
+
+  /** Loss (reduced as the network's `reduction` says, over all rows) and accuracy on (x, y), in chunks; changes nothing. */
+  evaluate(x: BatchInput, y: BatchInput): { loss: number; accuracy?: number } {
+    this.live('evaluate');
+    const xb = toBatch(x, this.inSize, 'x');
+    const yb = toBatch(y, this.outSize, 'y');
+    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
+    checkTargetBatch(yb, this.options.loss, 'y');
+    return this.evaluateBatches(xb, yb);
+  }
+
+  /** A JSON-ready object with the options, weights, optimizer state and shuffle state (exact float32, base64). */
+  toJSON(): NetworkJSON {
+    this.live('toJSON');
+    return encodeJSON(this.snapshot());
+  }
+
+  /** Rebuilds a network from `toJSON()` output (or its parsed JSON text). Validates everything before allocating. */
+  static fromJSON(json: unknown): Network {
+    if (typeof json === 'string') {
+      try { json = JSON.parse(json); } catch (e) { throw new FormatError(`model: not valid JSON (${(e as Error).message})`); }
+    }
+    return Network.restore(decodeJSON(json));
+  }
+
+  /** Saves to `path`: `.wasmlp` (compact binary with a CRC32) or anything else as JSON. Atomic: a crash never leaves a half-written file. */
+  async save(path: string): Promise<void> {
+    this.live('save');
+    if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
+    const snap = this.snapshot();
+    await atomicWrite(path, path.endsWith('.wasmlp') ? encodeBinary(snap) : JSON.stringify(encodeJSON(snap)));
+  }
+
+  /** Loads a network saved by `save` (format chosen by content: binary magic, else JSON). */
+  static async load(path: string): Promise<Network> {
+    if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
+    const bytes = await readFile(path);
+    if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === 'WASMLP') return Network.restore(decodeBinary(bytes, path));
+    let json: unknown;
+    try { json = JSON.parse(bytes.toString('utf8')); } catch (e) {
+      throw new FormatError(`${path}: neither a .wasmlp file nor valid JSON (${(e as Error).message})`);
+    }
+    return Network.restore(decodeJSON(json));
   }
 
   /** Replaces every layer's weights (and biases). Validates all layers before changing any. */
@@ -238,6 +435,118 @@ export class Network {
 
   // ************* internals *************
 
+  private snapshot(): Snapshot {
+    const arena = this.be.arena;
+    const blocks: Float32Array[] = [];
+    for (const l of this.layers) for (const p of l.params()) blocks.push(arena.view(p.param, p.length).slice());
+    for (const slots of this.optimizer.state()) for (const s of slots) blocks.push(arena.view(s.ptr, s.length).slice());
+    return { options: { ...this.options }, blocks, iterations: this.optimizer.iterations, shuffleState: this.shuffleRng.state };
+  }
+
+  private static restore(s: Snapshot): Network {
+    const { learningRate: _lr, ...options } = s.options;
+    const net = new Network(options);
+    const arena = net.be.arena;
+    const targets = [
+      ...net.layers.flatMap((l) => l.params().map((p) => ({ ptr: p.param, length: p.length }))),
+      ...net.optimizer.state().flat(),
+    ];
+    if (targets.length !== s.blocks.length) {
+      net.dispose();
+      throw new FormatError(`model: expected ${targets.length} blocks, got ${s.blocks.length}`);
+    }
+    targets.forEach((t, i) => arena.view(t.ptr, t.length).set(s.blocks[i]!));
+    net.optimizer.iterations = s.iterations;
+    net.shuffleRng.state = s.shuffleState;
+    return net;
+  }
+
+  private fitOptions(options: unknown): Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & FitOptions {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`fit options: expected an object, got ${describe(options)}`);
+    const o = options as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!FIT_KEYS.includes(k)) {
+        const hint = suggest(k, FIT_KEYS);
+        throw new OptionError(`fit options.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${FIT_KEYS.join(', ')}`);
+      }
+    }
+    const int = (v: unknown, name: string, dflt: number): number => {
+      if (v === undefined) return dflt;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OptionError(`fit options.${name}: expected an integer ≥ 1, got ${describe(v)}`);
+      return v;
+    };
+    const epochs = int(o.epochs, 'epochs', 1);
+    const batchSize = int(o.batchSize, 'batchSize', 32);
+    const shuffle = o.shuffle === undefined ? true : o.shuffle;
+    if (typeof shuffle !== 'boolean') throw new OptionError(`fit options.shuffle: expected true or false, got ${describe(shuffle)}`);
+    if (o.validationSplit !== undefined && (typeof o.validationSplit !== 'number' || !(o.validationSplit > 0 && o.validationSplit < 1))) {
+      throw new OptionError(`fit options.validationSplit: expected a number in (0, 1), got ${describe(o.validationSplit)}`);
+    }
+    if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
+      throw new OptionError(`fit options.validationData: expected [x, y], got ${describe(o.validationData)}`);
+    }
+    for (const k of ['onEpochEnd', 'onBatchEnd'] as const) {
+      if (o[k] !== undefined && typeof o[k] !== 'function') throw new OptionError(`fit options.${k}: expected a function, got ${describe(o[k])}`);
+    }
+    if (o.errorThreshold !== undefined && (typeof o.errorThreshold !== 'number' || !(o.errorThreshold > 0))) {
+      throw new OptionError(`fit options.errorThreshold: expected a number > 0, got ${describe(o.errorThreshold)}`);
+    }
+    if (o.signal !== undefined && (o.signal === null || typeof (o.signal as { aborted?: unknown }).aborted !== 'boolean')) throw new OptionError(`fit options.signal: expected an AbortSignal, got ${describe(o.signal)}`);
+    if (o.earlyStopping !== undefined) {
+      const e = o.earlyStopping as Record<string, unknown>;
+      if (e === null || typeof e !== 'object') throw new OptionError(`fit options.earlyStopping: expected { monitor, patience, minDelta }, got ${describe(e)}`);
+      for (const k of Object.keys(e)) if (!['monitor', 'patience', 'minDelta'].includes(k)) throw new OptionError(`fit options.earlyStopping.${k}: unknown option; known options are monitor, patience, minDelta`);
+      if (e.monitor !== undefined && e.monitor !== 'loss' && e.monitor !== 'valLoss') throw new OptionError(`fit options.earlyStopping.monitor: expected 'loss' or 'valLoss', got ${describe(e.monitor)}`);
+      if (e.patience !== undefined && (typeof e.patience !== 'number' || !Number.isInteger(e.patience) || e.patience < 0)) throw new OptionError(`fit options.earlyStopping.patience: expected an integer ≥ 0, got ${describe(e.patience)}`);
+      if (e.minDelta !== undefined && (typeof e.minDelta !== 'number' || !(e.minDelta >= 0))) throw new OptionError(`fit options.earlyStopping.minDelta: expected a number ≥ 0, got ${describe(e.minDelta)}`);
+    }
+    return { ...(o as FitOptions), epochs, batchSize, shuffle };
+  }
+
+  /** Loss (reduced over all rows) and accuracy over validated batches, in chunks. */
+  private evaluateBatches(xb: Batch, yb: Batch): { loss: number; accuracy?: number } {
+    const chunk = Math.min(xb.rows, Math.max(this.capacity, PREDICT_CHUNK));
+    this.reserve(chunk);
+    let total = 0, correct = 0, judged = 0;
+    for (let start = 0; start < xb.rows; start += chunk) {
+      const rows = Math.min(chunk, xb.rows - start);
+      const f32 = this.be.arena.f32;
+      writeRows(xb, f32, this.x >>> 2, start, rows);
+      writeRows(yb, f32, this.t >>> 2, start, rows);
+      this.forward(rows);
+      total += this.lossSum(rows);
+      const acc = this.accuracyOfStaged(rows);
+      if (acc) { correct += acc[0]; judged += acc[1]; }
+    }
+    const out: { loss: number; accuracy?: number } = { loss: this.options.reduction === 'mean' ? total / xb.rows : total };
+    if (judged > 0) out.accuracy = correct / judged;
+    return out;
+  }
+
+  /** [correct, judged] for the staged rows: argmax for softmax, per output > 0.5 for sigmoid; null otherwise. */
+  private accuracyOfStaged(rows: number): [number, number] | null {
+    const act = this.options.outputActivation;
+    if (act !== 'softmax' && act !== 'sigmoid') return null;
+    const cols = this.outSize;
+    const arena = this.be.arena;
+    const p = arena.view(this.layers[this.layers.length - 1]!.a, rows * cols);
+    const t = arena.view(this.t, rows * cols);
+    let correct = 0;
+    if (act === 'sigmoid') {
+      for (let i = 0; i < rows * cols; i++) if ((p[i]! > 0.5) === (t[i]! > 0.5)) correct++;
+      return [correct, rows * cols];
+    }
+    for (let r = 0; r < rows; r++) {
+      let bp = 0, bt = 0;
+      for (let j = 1; j < cols; j++) {
+        if (p[r * cols + j]! > p[r * cols + bp]!) bp = j;
+        if (t[r * cols + j]! > t[r * cols + bt]!) bt = j;
+      }
+      if (bp === bt) correct++;
+    }
+    return [correct, rows];
+  }
+
   private live(method: string): void {
     if (this.disposed) throw new DisposedError(`${method}: this Network was disposed; create a new one`);
   }
@@ -296,29 +605,30 @@ export class Network {
     for (const l of this.layers) { l.forward(input, rows); input = l.a; }
   }
 
-  /** Loss of the staged batch and δ of the output layer. */
+  /** Σ over the staged rows of the per-sample loss (from the logits for the cross-entropies). */
+  private lossSum(rows: number): number {
+    const k = this.be.kernels;
+    const last = this.layers[this.layers.length - 1]!;
+    switch (this.options.loss) {
+      case 'crossEntropy': return k.xent_loss_f32(last.z, this.t, rows, this.outSize);
+      case 'binaryCrossEntropy': return k.bce_loss_f32(last.z, this.t, rows * this.outSize);
+      case 'mse': return k.mse_loss_f32(last.a, this.t, rows * this.outSize);
+    }
+  }
+
+  /** Loss of the staged batch (reduced) and δ of the output layer. */
   private lossAndDelta(rows: number): number {
     const k = this.be.kernels;
     const last = this.layers[this.layers.length - 1]!;
     const n = rows * this.outSize;
     const scale = this.options.reduction === 'mean' ? 1 / rows : 1;
-    let loss: number;
-    switch (this.options.loss) {
-      case 'crossEntropy':
-        loss = k.xent_loss_f32(last.z, this.t, rows, this.outSize);
-        k.softmax_xent_grad_f32(last.delta, last.a, this.t, scale, n);
-        break;
-      case 'binaryCrossEntropy':
-        loss = k.bce_loss_f32(last.z, this.t, n);
-        k.softmax_xent_grad_f32(last.delta, last.a, this.t, scale, n);
-        break;
-      case 'mse':
-        loss = k.mse_loss_f32(last.a, this.t, n);
-        k.mse_grad_f32(last.dout, last.a, this.t, scale, n);
-        last.activationBackward(rows);
-        break;
+    const loss = this.lossSum(rows) * scale;
+    if (this.options.loss === 'mse') {
+      k.mse_grad_f32(last.dout, last.a, this.t, scale, n);
+      last.activationBackward(rows);
+    } else {
+      k.softmax_xent_grad_f32(last.delta, last.a, this.t, scale, n); // p − y, for softmax and for sigmoid
     }
-    loss *= scale;
     if (!Number.isFinite(loss)) {
       throw new NonFiniteError(`loss: the ${this.options.loss} loss of this batch is ${loss}; the weights have diverged or the inputs are too large`);
     }
@@ -335,4 +645,14 @@ export class Network {
       if (i > 0) ls[i - 1]!.activationBackward(rows);
     }
   }
+}
+
+/** Rows [start, start+count) of a validated batch as a batch of its own (no copy for typed arrays). */
+function sliceBatch(b: Batch, start: number, count: number): Batch {
+  if (b.kind === 'flat') {
+    const src = b.source as Float32Array | Float64Array;
+    return { kind: 'flat', rows: count, cols: b.cols, source: src.subarray(start * b.cols, (start + count) * b.cols) };
+  }
+  if (b.kind === 'sample') return b;
+  return { kind: 'rows', rows: count, cols: b.cols, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
 }

@@ -1,6 +1,21 @@
 import { HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, type Activation, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, OptionError, OutOfMemoryError, describe } from './errors.js';
 import { MAX_BYTES } from './wasm/memory.js';
+import type { OptimizerConfig } from './optim/index.js';
+
+/** An optimizer by name (Keras defaults) or with its settings. */
+export type OptimizerOption =
+  | 'sgd' | 'adam' | 'rmsprop'
+  | { type: 'sgd'; learningRate?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
+  | { type: 'adam'; learningRate?: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
+  | { type: 'rmsprop'; learningRate?: number; decay?: number; epsilon?: number; weightDecay?: number };
+
+/** Keras's defaults. */
+const OPTIMIZER_DEFAULTS: Record<OptimizerConfig['type'], OptimizerConfig> = {
+  sgd: { type: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 },
+  adam: { type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+  rmsprop: { type: 'rmsprop', learningRate: 0.001, decay: 0.9, epsilon: 1e-7, weightDecay: 0 },
+};
 
 export const LOSSES = ['mse', 'crossEntropy', 'binaryCrossEntropy'] as const;
 /** 'mse' = ½Σ(target − out)² (the seed's E); 'crossEntropy' = −Σ t·log(softmax); 'binaryCrossEntropy' = −Σ t·log σ + (1−t)·log(1−σ). */
@@ -22,7 +37,9 @@ export interface NetworkOptions {
   bias?: boolean;
   /** 'mean' (default) or 'sum' over the samples of a batch, for the loss and the gradients. */
   reduction?: Reduction;
-  /** Plain SGD step size. Default 0.1. */
+  /** Optimizer: 'sgd' (default), 'adam', 'rmsprop' or an object with settings; defaults as in Keras. */
+  optimizer?: OptimizerOption;
+  /** Shorthand for the optimizer's learning rate (with a named or default optimizer). Default: the optimizer's (SGD 0.01). */
   learningRate?: number;
   /** Seed of the weight initialisation (any integer). Default 1: same options, same weights. */
   seed?: number;
@@ -38,12 +55,13 @@ export interface ResolvedOptions {
   loss: Loss;
   bias: boolean;
   reduction: Reduction;
+  optimizer: OptimizerConfig;
   learningRate: number;
   seed: number;
   leakyReluAlpha: number;
 }
 
-const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'reduction', 'learningRate', 'seed', 'leakyReluAlpha'];
+const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'reduction', 'optimizer', 'learningRate', 'seed', 'leakyReluAlpha'];
 
 /** Validates user options (typed errors naming the option) and fills in defaults. */
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -90,10 +108,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const bias = o.bias === undefined ? true : o.bias;
   if (typeof bias !== 'boolean') throw new OptionError(`options.bias: expected true or false, got ${describe(bias)}`);
   const reduction = o.reduction === undefined ? 'mean' : oneOf(o.reduction, REDUCTIONS, 'options.reduction');
-  const learningRate = o.learningRate === undefined ? 0.1 : o.learningRate;
-  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
-    throw new OptionError(`options.learningRate: expected a finite number > 0, got ${describe(learningRate)}`);
-  }
+  if (o.learningRate !== undefined) positive(o.learningRate, 'options.learningRate');
+  const optimizer = resolveOptimizer(o.optimizer, o.learningRate as number | undefined);
+  const learningRate = optimizer.learningRate;
   const seed = o.seed === undefined ? 1 : o.seed;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
     throw new OptionError(`options.seed: expected an integer, got ${describe(seed)}`);
@@ -102,7 +119,66 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof leakyReluAlpha !== 'number' || !(leakyReluAlpha >= 0 && leakyReluAlpha < 1)) {
     throw new OptionError(`options.leakyReluAlpha: expected a number in [0, 1), got ${describe(leakyReluAlpha)}`);
   }
-  return { layers: [...(layers as number[])], activation, outputActivation, loss, bias, reduction, learningRate, seed, leakyReluAlpha };
+  return { layers: [...(layers as number[])], activation, outputActivation, loss, bias, reduction, optimizer, learningRate, seed, leakyReluAlpha };
+}
+
+function positive(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(`${name}: expected a finite number > 0, got ${describe(v)}`);
+  return v;
+}
+
+function inRange(v: unknown, name: string, lo: number, hi: number, hiOpen = true): number {
+  if (typeof v !== 'number' || !(v >= lo && (hiOpen ? v < hi : v <= hi))) {
+    throw new OptionError(`${name}: expected a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+const OPTIMIZER_KEYS: Record<OptimizerConfig['type'], string[]> = {
+  sgd: ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'],
+  adam: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
+  rmsprop: ['type', 'learningRate', 'decay', 'epsilon', 'weightDecay'],
+};
+
+/** The optimizer option with Keras's defaults filled in; `learningRate` is the top-level shorthand. */
+export function resolveOptimizer(opt: unknown, learningRate: number | undefined): OptimizerConfig {
+  const types = Object.keys(OPTIMIZER_DEFAULTS) as OptimizerConfig['type'][];
+  if (opt === undefined || typeof opt === 'string') {
+    const type = opt === undefined ? 'sgd' : oneOf(opt, types, 'options.optimizer');
+    return { ...OPTIMIZER_DEFAULTS[type], ...(learningRate !== undefined ? { learningRate } : {}) };
+  }
+  if (opt === null || typeof opt !== 'object' || Array.isArray(opt)) {
+    throw new OptionError(`options.optimizer: expected 'sgd', 'adam', 'rmsprop' or an object such as { type: 'adam', learningRate: 0.001 }, got ${describe(opt)}`);
+  }
+  const o = opt as Record<string, unknown>;
+  const type = oneOf(o.type, types, 'options.optimizer.type');
+  for (const key of Object.keys(o)) {
+    if (!OPTIMIZER_KEYS[type].includes(key)) {
+      const hint = suggest(key, OPTIMIZER_KEYS[type]);
+      throw new OptionError(`options.optimizer.${key}: unknown setting for '${type}'${hint ? ` (did you mean '${hint}'?)` : ''}; it takes ${OPTIMIZER_KEYS[type].join(', ')}`);
+    }
+  }
+  if (learningRate !== undefined && o.learningRate !== undefined) {
+    throw new OptionError(`options.learningRate: given twice, as options.learningRate (${learningRate}) and options.optimizer.learningRate (${describe(o.learningRate)}); keep one`);
+  }
+  const c = { ...OPTIMIZER_DEFAULTS[type], ...(learningRate !== undefined ? { learningRate } : {}) } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) c[k] = v;
+  positive(c.learningRate, 'options.optimizer.learningRate');
+  if (typeof c.weightDecay !== 'number' || !(c.weightDecay >= 0) || !Number.isFinite(c.weightDecay)) {
+    throw new OptionError(`options.optimizer.weightDecay: expected a finite number ≥ 0, got ${describe(c.weightDecay)}`);
+  }
+  if (type === 'sgd') {
+    inRange(c.momentum, 'options.optimizer.momentum', 0, 1);
+    if (typeof c.nesterov !== 'boolean') throw new OptionError(`options.optimizer.nesterov: expected true or false, got ${describe(c.nesterov)}`);
+  } else if (type === 'adam') {
+    inRange(c.beta1, 'options.optimizer.beta1', 0, 1);
+    inRange(c.beta2, 'options.optimizer.beta2', 0, 1);
+    positive(c.epsilon, 'options.optimizer.epsilon');
+  } else {
+    inRange(c.decay, 'options.optimizer.decay', 0, 1);
+    positive(c.epsilon, 'options.optimizer.epsilon');
+  }
+  return c as unknown as OptimizerConfig;
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string): T {

@@ -70,7 +70,8 @@ describe('seeded initialisation', () => {
 describe('options', () => {
   it('fills defaults: sigmoid, bias, mean, mse (crossEntropy with softmax)', () => {
     const n = new Network({ layers: [2, 5, 3, 1] });
-    expect(n.options).toMatchObject({ activation: ['sigmoid', 'sigmoid'], outputActivation: 'sigmoid', loss: 'mse', bias: true, reduction: 'mean', learningRate: 0.1, seed: 1 });
+    expect(n.options).toMatchObject({ activation: ['sigmoid', 'sigmoid'], outputActivation: 'sigmoid', loss: 'mse', bias: true, reduction: 'mean', learningRate: 0.01, seed: 1 });
+    expect(n.options.optimizer).toEqual({ type: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 });
     expect(new Network({ layers: [2, 3], outputActivation: 'softmax' }).options.loss).toBe('crossEntropy');
     expect(n.parameterCount).toBe(5 * 3 + 3 * 6 + 1 * 4);
     n.dispose();

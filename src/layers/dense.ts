@@ -1,6 +1,7 @@
 import { activate, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
 import type { Rng } from '../random.js';
+import type { ParamRef } from '../optim/index.js';
 
 /**
  * A fully connected layer: z = x·Wᵀ + b, a = f(z), W stored [out, in] row-major (row i holds
@@ -95,9 +96,9 @@ export class Dense {
   }
 
   /** Parameter/gradient pairs for an optimizer. */
-  params(): { param: number; grad: number; length: number }[] {
-    const out = [{ param: this.w, grad: this.gw, length: this.outSize * this.inSize }];
-    if (this.hasBias) out.push({ param: this.b, grad: this.gb, length: this.outSize });
+  params(): ParamRef[] {
+    const out: ParamRef[] = [{ param: this.w, grad: this.gw, length: this.outSize * this.inSize, decay: true }];
+    if (this.hasBias) out.push({ param: this.b, grad: this.gb, length: this.outSize, decay: false });
     return out;
   }
 

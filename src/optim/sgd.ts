@@ -1,13 +1,26 @@
+import type { Arena } from '../wasm/memory.js';
 import type { Kernels } from '../wasm/kernels.js';
+import { BaseOptimizer, type ParamRef, type SgdConfig } from './types.js';
 
-/** A parameter block and its gradient, as byte addresses in wasm memory. */
-export interface ParamRef { param: number; grad: number; length: number }
+/**
+ * Stochastic gradient descent, tf.keras semantics: v = μ·v − lr·g, w += v (Nesterov:
+ * w += μ·v − lr·g). Without momentum or weight decay it is plain W −= lr·∇W and keeps no state.
+ */
+export class Sgd extends BaseOptimizer {
+  private readonly plain: boolean;
 
-/** Plain stochastic gradient descent: W −= lr·∇W, in wasm. */
-export class Sgd {
-  constructor(private readonly kernels: Kernels, public learningRate: number) {}
+  constructor(kernels: Kernels, arena: Arena, params: readonly ParamRef[], readonly config: SgdConfig) {
+    const plain = config.momentum === 0 && config.weightDecay === 0;
+    super(kernels, arena, params, plain ? 0 : 1);
+    this.plain = plain;
+  }
 
-  step(params: readonly ParamRef[]): void {
-    for (const p of params) this.kernels.sgd_f32(p.param, p.grad, this.learningRate, p.length);
+  step(): void {
+    const { learningRate: lr, momentum, nesterov, weightDecay } = this.config;
+    this.params.forEach((p, i) => {
+      if (this.plain) this.kernels.sgd_f32(p.param, p.grad, lr, p.length);
+      else this.kernels.sgd_momentum_f32(p.param, p.grad, this.slots[i]![0]!, lr, momentum, p.decay ? weightDecay : 0, nesterov ? 1 : 0, p.length);
+    });
+    this.iterations++;
   }
 }

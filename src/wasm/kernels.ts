@@ -31,6 +31,9 @@ export interface Kernels {
   xent_loss_f32(z: number, t: number, m: number, n: number): number;
   bce_loss_f32(z: number, t: number, n: number): number;
   mse_loss_f32(y: number, t: number, n: number): number;
+  sgd_momentum_f32(w: number, g: number, v: number, lr: number, mu: number, wd: number, nesterov: number, n: number): void;
+  adam_f32(w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number, wd: number, n: number): void;
+  rmsprop_f32(w: number, g: number, v: number, lr: number, rho: number, eps: number, wd: number, n: number): void;
   heap_base(): number;
 }
 

@@ -1,0 +1,235 @@
+// Saving and loading: a network's state as a Snapshot (options + float blocks in a fixed order),
+// written as human-readable JSON (base64 float32 blocks) or as the compact binary `.wasmlp`.
+// Everything is validated against the options before anything large is allocated.
+import { crc32 } from 'node:zlib';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FormatError, WasmlpError, describe } from './errors.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+
+export const FORMAT = 'wasmlp';
+export const FORMAT_VERSION = 1;
+const MAGIC = 'WASMLP';
+const MAX_HEADER = 16 * 1024 * 1024;
+
+/** Everything needed to rebuild a network exactly, training state included. */
+export interface Snapshot {
+  options: ResolvedOptions;
+  /** Per layer [weights, bias?], then every optimizer slot, in parameter order. */
+  blocks: Float32Array[];
+  iterations: number;
+  shuffleState: number;
+}
+
+/** The JSON form written by `toJSON()`. */
+export interface NetworkJSON {
+  format: 'wasmlp';
+  version: number;
+  options: Omit<ResolvedOptions, 'learningRate'>;
+  layers: { rows: number; cols: number; weights: string; bias: string | null }[];
+  optimizer: { iterations: number; state: string[] };
+  shuffleState: number;
+}
+
+/** Optimizer state slots per parameter block. */
+export function slotsPerParam(o: ResolvedOptions): number {
+  const c = o.optimizer;
+  if (c.type === 'adam') return 2;
+  if (c.type === 'rmsprop') return 1;
+  return c.momentum !== 0 || c.weightDecay !== 0 ? 1 : 0;
+}
+
+/** Lengths of the parameter blocks (per layer: weights, then bias if any). */
+export function paramLengths(o: ResolvedOptions): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < o.layers.length; i++) {
+    out.push(o.layers[i]! * o.layers[i - 1]!);
+    if (o.bias) out.push(o.layers[i]!);
+  }
+  return out;
+}
+
+function savedOptions(o: ResolvedOptions): Omit<ResolvedOptions, 'learningRate'> {
+  const { learningRate: _lr, ...rest } = o;
+  return rest;
+}
+
+function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function fromBase64(s: unknown, floats: number, name: string): Float32Array {
+  const bytes = floats * 4;
+  const want = 4 * Math.ceil(bytes / 3);
+  if (typeof s !== 'string') throw new FormatError(`${name}: expected a base64 string of ${floats} float32s, got ${describe(s)}`);
+  if (s.length !== want) throw new FormatError(`${name}: expected ${want} base64 characters (${floats} float32s), got ${s.length}`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new FormatError(`${name}: not valid base64`);
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length !== bytes) throw new FormatError(`${name}: decodes to ${buf.length} bytes, expected ${bytes}`);
+  const out = new Float32Array(floats);
+  new Uint8Array(out.buffer).set(buf);
+  if (!littleEndian) for (let i = 0; i < floats; i++) out[i] = buf.readFloatLE(i * 4);
+  return checkFinite(out, name);
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function checkFinite(a: Float32Array, name: string): Float32Array {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new FormatError(`${name}: value ${i} is ${a[i]}, expected a finite number`);
+  return a;
+}
+
+function plainObject(v: unknown, name: string, keys: string[]): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`${name}: expected an object, got ${describe(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new FormatError(`${name}.${k}: unknown field (expected ${keys.join(', ')})`);
+  for (const k of keys) if (!(k in o)) throw new FormatError(`${name}.${k}: missing`);
+  return o;
+}
+
+function count(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new FormatError(`${name}: expected an integer in [0, ${max}], got ${describe(v)}`);
+  return v;
+}
+
+/** Validates the parts shared by both formats; returns the resolved options. */
+function checkHeader(o: Record<string, unknown>, where: string): ResolvedOptions {
+  if (o.format !== FORMAT) throw new FormatError(`${where}.format: expected '${FORMAT}', got ${describe(o.format)}`);
+  if (o.version !== FORMAT_VERSION) {
+    throw new FormatError(`${where}.version: this wasmlp reads format version ${FORMAT_VERSION}, got ${describe(o.version)}`);
+  }
+  let options: ResolvedOptions;
+  try { options = resolveOptions(o.options); } catch (e) {
+    if (e instanceof WasmlpError) throw new FormatError(`${where}.options: ${e.message}`);
+    throw e;
+  }
+  count(o.shuffleState, `${where}.shuffleState`, 0xffffffff);
+  return options;
+}
+
+function checkLayerShapes(layers: unknown, options: ResolvedOptions, where: string, keys: string[]): Record<string, unknown>[] {
+  if (!Array.isArray(layers)) throw new FormatError(`${where}.layers: expected an array, got ${describe(layers)}`);
+  const n = options.layers.length - 1;
+  if (layers.length !== n) throw new FormatError(`${where}.layers: expected ${n} layers for sizes ${options.layers.join('-')}, got ${layers.length}`);
+  return layers.map((l, i) => {
+    const e = plainObject(l, `${where}.layers[${i}]`, keys);
+    if (e.rows !== options.layers[i + 1] || e.cols !== options.layers[i]) {
+      throw new FormatError(`${where}.layers[${i}]: expected rows ${options.layers[i + 1]} × cols ${options.layers[i]}, got ${describe(e.rows)} × ${describe(e.cols)}`);
+    }
+    return e;
+  });
+}
+
+export function encodeJSON(s: Snapshot): NetworkJSON {
+  const per = slotsPerParam(s.options);
+  const nParams = paramLengths(s.options).length;
+  let k = 0;
+  const layers = s.options.layers.slice(1).map((rows, i) => {
+    const weights = toBase64(s.blocks[k++]!);
+    const bias = s.options.bias ? toBase64(s.blocks[k++]!) : null;
+    return { rows, cols: s.options.layers[i]!, weights, bias };
+  });
+  const state = s.blocks.slice(nParams, nParams + nParams * per).map(toBase64);
+  return { format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options), layers, optimizer: { iterations: s.iterations, state }, shuffleState: s.shuffleState };
+}
+
+export function decodeJSON(v: unknown): Snapshot {
+  const o = plainObject(v, 'model', ['format', 'version', 'options', 'layers', 'optimizer', 'shuffleState']);
+  const options = checkHeader(o, 'model');
+  const layers = checkLayerShapes(o.layers, options, 'model', ['rows', 'cols', 'weights', 'bias']);
+  const opt = plainObject(o.optimizer, 'model.optimizer', ['iterations', 'state']);
+  const iterations = count(opt.iterations, 'model.optimizer.iterations');
+  const lengths = paramLengths(options);
+  const per = slotsPerParam(options);
+  if (!Array.isArray(opt.state) || opt.state.length !== lengths.length * per) {
+    throw new FormatError(`model.optimizer.state: expected ${lengths.length * per} base64 blocks for '${options.optimizer.type}', got ${describe(opt.state)}`);
+  }
+  const blocks: Float32Array[] = [];
+  layers.forEach((l, i) => {
+    blocks.push(fromBase64(l.weights, options.layers[i + 1]! * options.layers[i]!, `model.layers[${i}].weights`));
+    if (options.bias) blocks.push(fromBase64(l.bias, options.layers[i + 1]!, `model.layers[${i}].bias`));
+    else if (l.bias !== null) throw new FormatError(`model.layers[${i}].bias: expected null (options.bias is false), got ${describe(l.bias)}`);
+  });
+  (opt.state as unknown[]).forEach((b, j) => blocks.push(fromBase64(b, lengths[Math.floor(j / per)]!, `model.optimizer.state[${j}]`)));
+  return { options, blocks, iterations, shuffleState: o.shuffleState as number };
+}
+
+/** `.wasmlp`: "WASMLP", u16 version, u32 header length, JSON header, zero padding to 4 bytes, float32 LE payload, u32 CRC32 of the payload. */
+export function encodeBinary(s: Snapshot): Uint8Array {
+  const floats = s.blocks.reduce((n, b) => n + b.length, 0);
+  const header = Buffer.from(JSON.stringify({
+    format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options),
+    layers: s.options.layers.slice(1).map((rows, i) => ({ rows, cols: s.options.layers[i]! })),
+    optimizer: { iterations: s.iterations, slots: slotsPerParam(s.options) },
+    shuffleState: s.shuffleState, payloadFloats: floats,
+  }), 'utf8');
+  const start = align4(12 + header.length);
+  const out = Buffer.alloc(start + floats * 4 + 4);
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt16LE(FORMAT_VERSION, 6);
+  out.writeUInt32LE(header.length, 8);
+  header.copy(out, 12);
+  let at = start;
+  for (const b of s.blocks) for (let i = 0; i < b.length; i++, at += 4) out.writeFloatLE(b[i]!, at);
+  out.writeUInt32LE(crc32(out.subarray(start, at)), at);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 16) throw new FormatError(`${name}: ${buf.length} bytes is too short for a .wasmlp file`);
+  if (buf.toString('latin1', 0, 6) !== MAGIC) throw new FormatError(`${name}: not a .wasmlp file (the first bytes are not "${MAGIC}")`);
+  const version = buf.readUInt16LE(6);
+  if (version !== FORMAT_VERSION) throw new FormatError(`${name}: this wasmlp reads format version ${FORMAT_VERSION}, the file has version ${version}`);
+  const hlen = buf.readUInt32LE(8);
+  if (hlen > MAX_HEADER || 12 + hlen + 4 > buf.length) throw new FormatError(`${name}: header length ${hlen} does not fit in a ${buf.length}-byte file`);
+  let header: unknown;
+  try { header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)); } catch (e) {
+    throw new FormatError(`${name}: the header is not valid JSON (${(e as Error).message})`);
+  }
+  const o = plainObject(header, `${name} header`, ['format', 'version', 'options', 'layers', 'optimizer', 'shuffleState', 'payloadFloats']);
+  const options = checkHeader(o, `${name} header`);
+  checkLayerShapes(o.layers, options, `${name} header`, ['rows', 'cols']);
+  const opt = plainObject(o.optimizer, `${name} header.optimizer`, ['iterations', 'slots']);
+  const iterations = count(opt.iterations, `${name} header.optimizer.iterations`);
+  const per = slotsPerParam(options);
+  if (opt.slots !== per) throw new FormatError(`${name} header.optimizer.slots: expected ${per} for '${options.optimizer.type}', got ${describe(opt.slots)}`);
+  const lengths = paramLengths(options);
+  const all = [...lengths, ...lengths.flatMap((n) => new Array<number>(per).fill(n))];
+  const floats = all.reduce((a, b) => a + b, 0);
+  if (o.payloadFloats !== floats) throw new FormatError(`${name} header.payloadFloats: the options need ${floats} floats, the header says ${describe(o.payloadFloats)}`);
+  const start = align4(12 + hlen);
+  const expected = start + floats * 4 + 4;
+  if (buf.length !== expected) {
+    throw new FormatError(`${name}: expected ${expected} bytes for ${floats} floats, the file has ${buf.length}${buf.length < expected ? ' (truncated)' : ''}`);
+  }
+  const payload = buf.subarray(start, start + floats * 4);
+  const stored = buf.readUInt32LE(start + floats * 4);
+  const actual = crc32(payload);
+  if (stored !== actual) throw new FormatError(`${name}: checksum mismatch (stored CRC32 ${stored.toString(16)}, computed ${actual.toString(16)}): the payload is corrupted`);
+  let at = 0;
+  const blocks = all.map((n, j) => {
+    const b = new Float32Array(n);
+    for (let i = 0; i < n; i++, at += 4) b[i] = payload.readFloatLE(at);
+    return checkFinite(b, `${name} block ${j}`);
+  });
+  return { options, blocks, iterations, shuffleState: o.shuffleState as number };
+}
+
+function align4(n: number): number { return (n + 3) & ~3; }
+
+/** Writes `data` to a temporary file in the same folder, flushes it, then renames it over `path`. */
+export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try { await rename(tmp, path); } catch (e) { await rm(tmp, { force: true }); throw e; }
+}

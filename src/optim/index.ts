@@ -1,0 +1,17 @@
+import type { Arena } from '../wasm/memory.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { Adam } from './adam.js';
+import { Rmsprop } from './rmsprop.js';
+import { Sgd } from './sgd.js';
+import type { Optimizer, OptimizerConfig, ParamRef } from './types.js';
+
+export type { Optimizer, OptimizerConfig, ParamRef, SgdConfig, AdamConfig, RmspropConfig } from './types.js';
+
+/** Builds the optimizer a configuration names, with its state allocated in the arena. */
+export function createOptimizer(kernels: Kernels, arena: Arena, params: readonly ParamRef[], config: OptimizerConfig): Optimizer {
+  switch (config.type) {
+    case 'sgd': return new Sgd(kernels, arena, params, config);
+    case 'adam': return new Adam(kernels, arena, params, config);
+    case 'rmsprop': return new Rmsprop(kernels, arena, params, config);
+  }
+}
