@@ -1,0 +1,67 @@
+// Runs the benchmark families in sequence and prints one table per family under a header
+// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, several
+// names) runs only those. Reports numbers only: nothing here ever fails on a timing.
+import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
+import * as matmul from './matmul.js';
+import * as peak from './peak.js';
+import * as train from './train.js';
+
+const FAMILIES = ['peak', 'matmul', 'train'] as const;
+type Family = (typeof FAMILIES)[number];
+
+const TARGET_GFLOPS = 45;
+const TARGET_STEP_MS = 5;
+
+const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = asked.filter((a) => !(FAMILIES as readonly string[]).includes(a));
+if (unknown.length) {
+  console.error(`unknown benchmark family: ${unknown.join(', ')} (known: ${FAMILIES.join(', ')})`);
+  process.exit(2);
+}
+const selected: Family[] = asked.length ? FAMILIES.filter((f) => asked.includes(f)) : [...FAMILIES];
+
+console.log(`# wasmlp benchmarks: ${selected.join(', ')}\n`);
+console.log(header());
+
+const t0 = performance.now();
+const results: Partial<Record<Family, FamilyResult>> = {};
+for (const f of selected) {
+  const t = performance.now();
+  let r: FamilyResult;
+  if (f === 'peak') r = await peak.run();
+  else if (f === 'matmul') r = await matmul.run({ peak: results.peak?.values });
+  else r = await train.run();
+  results[f] = r;
+  printFamily(r);
+  console.log(`\n(${f}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+// The issue's targets, reported next to what was measured (informational only).
+const summary: Record<string, string | number>[] = [];
+const mm = results.matmul?.values;
+if (mm) {
+  for (const s of matmul.SHAPES.slice(0, 3)) {
+    for (const l of ['nn', 'nt', 'tn']) {
+      for (const v of ['baseline', 'relaxed']) {
+        const g = mm[`${l} ${s.m}×${s.n}×${s.k} ${v}`];
+        if (g === undefined) continue;
+        summary.push({
+          target: `matmul ${l} ${s.m}×${s.n}×${s.k} ≥ ${TARGET_GFLOPS} GFLOP/s`, build: v,
+          measured: `${fmt(g, 1)} GFLOP/s`, status: g >= TARGET_GFLOPS ? 'met' : 'not met',
+        });
+      }
+    }
+  }
+}
+const tr = results.train?.values;
+if (tr?.wasmMs !== undefined) {
+  summary.push({
+    target: `train step ${train.SIZES.join('-')} batch ${train.BATCH} ≤ ${TARGET_STEP_MS} ms`, build: 'Network default',
+    measured: `${fmt(tr.wasmMs, 2)} ms`, status: tr.wasmMs <= TARGET_STEP_MS ? 'met' : 'not met',
+  });
+}
+if (summary.length) {
+  console.log('\n## issue targets (this run; informational)\n');
+  console.log(formatTable(summary));
+}
+console.log(`\ntotal: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
