@@ -39,10 +39,13 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     if (acc == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>i * sc, 0, <usize>n << 2);
     return;
   }
+  // split k into equal blocks of at most KC, so no block is a thin remainder
+  const kb = (k + KC - 1) / KC;
+  const kstep = (k + kb - 1) / kb;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = min(KC, k - p0);
+    for (let p0 = 0; p0 < k; p0 += kstep) {
+      const kc = min(kstep, k - p0);
       pack_b(b, sb, j0, nc, p0, kc, transB);
       const accum = acc != 0 || p0 > 0;
       for (let i0 = 0; i0 < m; i0 += MC) {

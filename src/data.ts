@@ -12,25 +12,30 @@ export interface Batch {
   readonly rows: number;
   readonly cols: number;
   readonly source: readonly number[] | readonly (readonly number[])[] | Float32Array | Float64Array;
+  /** The argument's name, for messages. */
+  readonly name: string;
+  /** True when finiteness was not checked yet (a Float32Array checked in wasm after staging). */
+  readonly unchecked?: boolean;
 }
 
 /**
  * Checks structure, types, shape and finiteness of `value` as rows of width `cols`, naming the
  * argument `name` in every message. Reads everything once; copies nothing.
  */
-export function toBatch(value: unknown, cols: number, name: string): Batch {
+export function toBatch(value: unknown, cols: number, name: string, deferFinite = false): Batch {
   if (value instanceof Float32Array || value instanceof Float64Array) {
     if (value.length === 0) throw new ShapeError(`${name}: expected a row-major batch of rows × ${cols} numbers, got an empty ${value.constructor.name}`);
     if (value.length % cols !== 0) {
       throw new ShapeError(`${name}: expected a row-major batch whose length is a multiple of ${cols} (rows × ${cols}), got a ${value.constructor.name} of length ${value.length}`);
     }
+    if (deferFinite && value instanceof Float32Array) return { kind: 'flat', rows: value.length / cols, cols, source: value, name, unchecked: true };
     for (let i = 0; i < value.length; i++) {
-      const v = value[i]!;
-      if (!Number.isFinite(v)) {
-        throw new NonFiniteError(`${name}: expected finite numbers, got ${describe(v)} at row ${Math.floor(i / cols)}, column ${i % cols} (index ${i})`);
+      if (!Number.isFinite(value[i]!)) throw nonFinite(name, value, i, cols);
+      if (Math.abs(value[i]!) > 3.4028234663852886e38) {
+        throw new NonFiniteError(`${name}: ${value[i]} at row ${Math.floor(i / cols)}, column ${i % cols} is beyond float32's range (±3.4e38)`);
       }
     }
-    return { kind: 'flat', rows: value.length / cols, cols, source: value };
+    return { kind: 'flat', rows: value.length / cols, cols, source: value, name };
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'data' in value) {
     const m = value as Partial<Matrix>;
@@ -38,7 +43,7 @@ export function toBatch(value: unknown, cols: number, name: string): Batch {
     if (m.cols !== cols) throw new ShapeError(`${name}.cols: expected ${cols}, got ${describe(m.cols)}`);
     if (typeof m.rows !== 'number' || !Number.isInteger(m.rows) || m.rows < 1) throw new ShapeError(`${name}.rows: expected an integer ≥ 1, got ${describe(m.rows)}`);
     if (m.data.length !== m.rows * cols) throw new ShapeError(`${name}.data: expected rows × cols = ${m.rows * cols} floats, got ${m.data.length}`);
-    return toBatch(m.data, cols, `${name}.data`);
+    return toBatch(m.data, cols, `${name}.data`, deferFinite);
   }
   if (!Array.isArray(value)) {
     throw new ArgumentTypeError(`${name}: expected number[] (one sample), number[][] (a batch), a Float32Array or { data, rows, cols }, got ${describe(value)}`);
@@ -51,13 +56,18 @@ export function toBatch(value: unknown, cols: number, name: string): Batch {
       if (row.length !== cols) throw new ShapeError(`${name}[${r}]: expected a row of ${cols} numbers, got an array of length ${row.length}`);
       checkNumbers(row, `${name}[${r}]`);
     }
-    return { kind: 'rows', rows: value.length, cols, source: value as number[][] };
+    return { kind: 'rows', rows: value.length, cols, source: value as number[][], name };
   }
   if (value.length !== cols) {
     throw new ShapeError(`${name}: expected one sample of ${cols} numbers (or number[][] for a batch), got an array of length ${value.length}`);
   }
   checkNumbers(value, name);
-  return { kind: 'sample', rows: 1, cols, source: value as number[] };
+  return { kind: 'sample', rows: 1, cols, source: value as number[], name };
+}
+
+/** The NonFiniteError for element `i` of a flat batch. */
+export function nonFinite(name: string, a: ArrayLike<number>, i: number, cols: number): NonFiniteError {
+  return new NonFiniteError(`${name}: expected finite numbers, got ${describe(a[i])} at row ${Math.floor(i / cols)}, column ${i % cols} (index ${i})`);
 }
 
 function checkNumbers(row: readonly unknown[], name: string): void {
@@ -65,6 +75,7 @@ function checkNumbers(row: readonly unknown[], name: string): void {
     const v = row[j];
     if (typeof v !== 'number') throw new ArgumentTypeError(`${name}[${j}]: expected a number, got ${describe(v)}`);
     if (!Number.isFinite(v)) throw new NonFiniteError(`${name}[${j}]: expected a finite number, got ${describe(v)}`);
+    if (Math.abs(v) > 3.4028234663852886e38) throw new NonFiniteError(`${name}[${j}]: ${v} is beyond float32's range (±3.4e38)`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
-import { checkTargetBatch, checkTargets, gatherRows, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
+import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
 import { ArgumentTypeError, DisposedError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
 import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
@@ -178,14 +178,14 @@ export class Network {
   predict(x: BatchInput): number[] | number[][] | Float32Array;
   predict(x: BatchInput): number[] | number[][] | Float32Array {
     this.live('predict');
-    const xb = toBatch(x, this.inSize, 'x');
+    const xb = toBatch(x, this.inSize, 'x', true);
     const chunk = Math.min(xb.rows, Math.max(this.capacity, PREDICT_CHUNK));
     this.reserve(chunk);
     const out = new Float32Array(xb.rows * this.outSize);
     const last = this.layers[this.layers.length - 1]!;
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
-      writeRows(xb, this.be.arena.f32, this.x >>> 2, start, rows);
+      this.put(xb, this.x, start, rows);
       this.forward(rows);
       out.set(this.be.arena.view(last.a, rows * this.outSize), start * this.outSize);
     }
@@ -195,9 +195,9 @@ export class Network {
   /** Forward values (net and out) of every layer for x. */
   trace(x: BatchInput): Trace {
     this.live('trace');
-    const xb = toBatch(x, this.inSize, 'x');
+    const xb = toBatch(x, this.inSize, 'x', true);
     this.reserve(xb.rows);
-    writeRows(xb, this.be.arena.f32, this.x >>> 2, 0, xb.rows);
+    this.put(xb, this.x, 0, xb.rows);
     this.forward(xb.rows);
     const arena = this.be.arena;
     return {
@@ -334,8 +334,8 @@ export class Network {
   /** Loss (reduced as the network's `reduction` says, over all rows) and accuracy on (x, y), in chunks; changes nothing. */
   evaluate(x: BatchInput, y: BatchInput): { loss: number; accuracy?: number } {
     this.live('evaluate');
-    const xb = toBatch(x, this.inSize, 'x');
-    const yb = toBatch(y, this.outSize, 'y');
+    const xb = toBatch(x, this.inSize, 'x', true);
+    const yb = toBatch(y, this.outSize, 'y', true);
     if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
     checkTargetBatch(yb, this.options.loss, 'y');
     return this.evaluateBatches(xb, yb);
@@ -510,9 +510,8 @@ export class Network {
     let total = 0, correct = 0, judged = 0;
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
-      const f32 = this.be.arena.f32;
-      writeRows(xb, f32, this.x >>> 2, start, rows);
-      writeRows(yb, f32, this.t >>> 2, start, rows);
+      this.put(xb, this.x, start, rows);
+      this.put(yb, this.t, start, rows);
       this.forward(rows);
       total += this.lossSum(rows);
       const acc = this.accuracyOfStaged(rows);
@@ -557,15 +556,23 @@ export class Network {
 
   /** Validates and copies x and y into wasm; returns the row count. */
   private stage(x: BatchInput, y: BatchInput): number {
-    const xb = toBatch(x, this.inSize, 'x');
-    const yb = toBatch(y, this.outSize, 'y');
+    const xb = toBatch(x, this.inSize, 'x', true);
+    const yb = toBatch(y, this.outSize, 'y', true);
     if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
     this.reserve(xb.rows);
-    const f32 = this.be.arena.f32;
-    writeRows(yb, f32, this.t >>> 2, 0, yb.rows);
-    checkTargets(f32, this.t >>> 2, yb.rows, this.outSize, this.options.loss, 'y');
-    writeRows(xb, f32, this.x >>> 2, 0, xb.rows);
+    this.put(yb, this.t, 0, yb.rows);
+    checkTargets(this.be.arena.f32, this.t >>> 2, yb.rows, this.outSize, this.options.loss, 'y');
+    this.put(xb, this.x, 0, xb.rows);
     return xb.rows;
+  }
+
+  /** Copies rows [start, start+count) of a batch to `ptr`; checks finiteness in wasm when it was deferred. */
+  private put(b: Batch, ptr: number, start: number, count: number): void {
+    writeRows(b, this.be.arena.f32, ptr >>> 2, start, count);
+    if (b.unchecked) {
+      const i = this.be.kernels.nonfinite_index_f32(ptr, count * b.cols);
+      if (i >= 0) throw nonFinite(b.name, b.source as Float32Array, start * b.cols + i, b.cols);
+    }
   }
 
   /** Makes batch buffers hold at least `rows` rows; a larger batch re-plans once. */
@@ -651,8 +658,8 @@ export class Network {
 function sliceBatch(b: Batch, start: number, count: number): Batch {
   if (b.kind === 'flat') {
     const src = b.source as Float32Array | Float64Array;
-    return { kind: 'flat', rows: count, cols: b.cols, source: src.subarray(start * b.cols, (start + count) * b.cols) };
+    return { ...b, rows: count, source: src.subarray(start * b.cols, (start + count) * b.cols) };
   }
   if (b.kind === 'sample') return b;
-  return { kind: 'rows', rows: count, cols: b.cols, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
+  return { ...b, rows: count, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
 }
