@@ -10,9 +10,24 @@ const KC: i32 = 256; // depth of a packed block
 const MC: i32 = 128; // rows of A per packed block (MC·KC·4 = 128 KiB, L2)
 const NC: i32 = 256; // cols of B per packed block (KC·NC·4 = 256 KiB, L2)
 
-const PACK_A: usize = memory.data(MC * KC * 4, 16);
-const PACK_B: usize = memory.data(KC * NC * 4, 16);
-const EDGE: usize = memory.data(MR * NR * 4, 16); // spill tile for partial stores
+// Packing scratch. Globals are per instance: the main thread uses this static block, and each
+// worker instance (same shared memory) points its own globals at a block the Arena gave it.
+const SCRATCH_BYTES: usize = <usize>(MC * KC * 4 + KC * NC * 4 + MR * NR * 4);
+let PACK_A: usize = memory.data(<i32>SCRATCH_BYTES, 16);
+let PACK_B: usize = PACK_A + <usize>(MC * KC * 4);
+let EDGE: usize = PACK_B + <usize>(KC * NC * 4); // spill tile for partial stores
+
+// Bytes of packing scratch one thread needs.
+export function matmul_scratch_bytes(): usize {
+  return SCRATCH_BYTES;
+}
+
+// Points this instance's packing scratch at [ptr, ptr + matmul_scratch_bytes()), 16-byte aligned.
+export function matmul_set_scratch(ptr: usize): void {
+  PACK_A = ptr;
+  PACK_B = ptr + <usize>(MC * KC * 4);
+  EDGE = PACK_B + <usize>(KC * NC * 4);
+}
 
 // C[m,n] (+)= A[m,k]·B[k,n]. Row-major, strides in bytes, acc=1 adds into C.
 export function matmul_f32_nn(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,

@@ -8,6 +8,7 @@ import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
 import { Rng, shuffleInPlace } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
+import { Matmul, autoThreads } from './wasm/threads.js';
 import { MAX_BYTES } from './wasm/memory.js';
 
 /** One layer's parameters as returned by getWeights (copies). */
@@ -100,11 +101,12 @@ const PREDICT_CHUNK = 1024;
 const YIELD_MS = 8;
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal'];
 
-interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null }
+interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null; mm: Matmul }
 
 const registry = new FinalizationRegistry<Owned>((owned) => release(owned));
 
 function release(owned: Owned): void {
+  owned.mm.release();
   owned.optimizer?.dispose();
   for (const l of owned.layers) l.dispose();
   for (const p of owned.bufs) if (p) owned.be.arena.free(p);
@@ -135,11 +137,12 @@ export class Network {
     this.options = Object.freeze(resolveOptions(options));
     this.be = backend();
     const o = this.options;
+    const mm = new Matmul(this.be, o.threads === 'auto' ? autoThreads() : o.threads);
     const layers: Dense[] = [];
     try {
       for (let i = 1; i < o.layers.length; i++) {
         const act: OutputActivation = i === o.layers.length - 1 ? o.outputActivation : o.activation[i - 1]!;
-        layers.push(new Dense(this.be, o.layers[i - 1]!, o.layers[i]!, act, o.leakyReluAlpha, o.bias));
+        layers.push(new Dense(this.be, mm, o.layers[i - 1]!, o.layers[i]!, act, o.leakyReluAlpha, o.bias));
       }
     } catch (e) {
       for (const l of layers) l.dispose();
@@ -156,7 +159,7 @@ export class Network {
     }
     this.optimizer = optimizer;
     this.shuffleRng = new Rng(o.seed ^ 0x5eed5eed);
-    this.owned = { layers, bufs: [], be: this.be, optimizer };
+    this.owned = { layers, bufs: [], be: this.be, optimizer, mm };
     registry.register(this, this.owned, this);
   }
 
@@ -269,7 +272,7 @@ export class Network {
       xb = sliceBatch(xb, 0, xb.rows - nVal);
       yb = sliceBatch(yb, 0, yb.rows - nVal);
     }
-    if (o.earlyStopping?.monitor === 'valLoss' && !val) {
+    if (o.earlyStopping && (o.earlyStopping.monitor ?? 'valLoss') === 'valLoss' && !val) {
       throw new OptionError(`fit options.earlyStopping.monitor: 'valLoss' needs validationData or validationSplit`);
     }
     const n = xb.rows;

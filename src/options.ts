@@ -45,6 +45,8 @@ export interface NetworkOptions {
   seed?: number;
   /** Slope for x < 0 of 'leakyRelu', in [0, 1). Default 0.01. */
   leakyReluAlpha?: number;
+  /** Threads for the matrix products: 'auto' (default: os.availableParallelism(), used only for products large enough to pay) or a count ≥ 1. Results are bit-identical for any count. */
+  threads?: 'auto' | number;
 }
 
 /** Options with every default filled in. */
@@ -59,9 +61,10 @@ export interface ResolvedOptions {
   learningRate: number;
   seed: number;
   leakyReluAlpha: number;
+  threads: 'auto' | number;
 }
 
-const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'reduction', 'optimizer', 'learningRate', 'seed', 'leakyReluAlpha'];
+const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'reduction', 'optimizer', 'learningRate', 'seed', 'leakyReluAlpha', 'threads'];
 
 /** Validates user options (typed errors naming the option) and fills in defaults. */
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -119,7 +122,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof leakyReluAlpha !== 'number' || !(leakyReluAlpha >= 0 && leakyReluAlpha < 1)) {
     throw new OptionError(`options.leakyReluAlpha: expected a number in [0, 1), got ${describe(leakyReluAlpha)}`);
   }
-  return { layers: [...(layers as number[])], activation, outputActivation, loss, bias, reduction, optimizer, learningRate, seed, leakyReluAlpha };
+  const threads = o.threads === undefined ? 'auto' : o.threads;
+  if (threads !== 'auto' && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256)) {
+    throw new OptionError(`options.threads: expected 'auto' or an integer in [1, 256], got ${describe(threads)}`);
+  }
+  return { layers: [...(layers as number[])], activation, outputActivation, loss, bias, reduction, optimizer, learningRate, seed, leakyReluAlpha, threads };
 }
 
 function positive(v: unknown, name: string): number {

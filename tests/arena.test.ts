@@ -32,7 +32,8 @@ describe('Arena', () => {
     const oldView = arena.f32;
     const p = arena.alloc(4 * 1024 * 1024); // 16 MiB
     expect(arena.memoryBytes).toBeGreaterThan(before);
-    expect(oldView.length).toBe(0); // growth detached the old buffer
+    // shared memory is never detached: the old view keeps the old length, the arena's new one covers all
+    expect(oldView.length * 4).toBe(before);
     expect(arena.f32 === oldView).toBe(false);
     expect(arena.f32.length * 4).toBe(arena.memoryBytes);
     arena.view(p, 4 * 1024 * 1024).fill(1);

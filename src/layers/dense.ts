@@ -1,5 +1,6 @@
 import { activate, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
+import type { Matmul } from '../wasm/threads.js';
 import type { Rng } from '../random.js';
 import type { ParamRef } from '../optim/index.js';
 
@@ -18,6 +19,7 @@ export class Dense {
 
   constructor(
     private readonly be: Backend,
+    private readonly mm: Matmul,
     readonly inSize: number,
     readonly outSize: number,
     readonly activation: OutputActivation,
@@ -76,7 +78,7 @@ export class Dense {
   forward(x: number, rows: number): void {
     const k = this.be.kernels;
     const { inSize: nIn, outSize: nOut } = this;
-    k.matmul_f32_nt(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0);
+    this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0);
     if (this.hasBias) k.bias_add_f32(this.z, this.b, rows, nOut, nOut * 4);
     if (this.activation !== 'linear') activate(k, this.activation, this.alpha, this.a, this.z, rows, nOut);
   }
@@ -90,9 +92,9 @@ export class Dense {
   backward(x: number, rows: number, dx: number): void {
     const k = this.be.kernels;
     const { inSize: nIn, outSize: nOut } = this;
-    k.matmul_f32_tn(this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0);
+    this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0);
     if (this.hasBias) k.colsum_f32(this.gb, this.delta, rows, nOut, nOut * 4, 0);
-    if (dx) k.matmul_f32_nn(dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0);
+    if (dx) this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0);
   }
 
   /** Parameter/gradient pairs for an optimizer. */

@@ -34,6 +34,8 @@ export interface Kernels {
   sgd_momentum_f32(w: number, g: number, v: number, lr: number, mu: number, wd: number, nesterov: number, n: number): void;
   adam_f32(w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number, wd: number, n: number): void;
   rmsprop_f32(w: number, g: number, v: number, lr: number, rho: number, eps: number, wd: number, n: number): void;
+  matmul_scratch_bytes(): number;
+  matmul_set_scratch(ptr: number): void;
   heap_base(): number;
 }
 
@@ -58,13 +60,28 @@ export function relaxedSimdSupported(): boolean {
   try { return WebAssembly.validate(wasmBytes('relaxed')); } catch { return false; }
 }
 
-/** Instantiates a fresh module with its own memory and arena (synchronous). */
+/** What worker threads need to run the same kernels on the same memory. */
+export interface Shared { module: unknown; memory: unknown }
+const shared_ = new WeakMap<Backend, Shared>();
+
+/** The compiled module and shared memory behind a backend (for the thread pool). */
+export function sharedOf(be: Backend): Shared {
+  return shared_.get(be)!;
+}
+
+/**
+ * Instantiates a fresh module with its own arena (synchronous). The memory is a shared
+ * WebAssembly.Memory, so worker threads can run kernels on the same buffers.
+ */
 export function createBackend(variant: SimdVariant = relaxedSimdSupported() ? 'relaxed' : 'baseline'): Backend {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536 });
-  const { exports } = instantiateSync<Record<string, unknown>>(wasmBytes(variant), { env: { memory } });
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536, shared: true });
+  const module = new WebAssembly.Module(wasmBytes(variant));
+  const { exports } = instantiateSync<Record<string, unknown>>(module, { env: { memory } });
   const kernels = exports as unknown as Kernels;
   const arena = new Arena(memory, kernels.heap_base());
-  return { kernels, arena, simd: variant };
+  const be: Backend = { kernels, arena, simd: variant };
+  shared_.set(be, { module, memory });
+  return be;
 }
 
 let shared: Backend | undefined;

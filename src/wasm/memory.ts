@@ -4,7 +4,7 @@ const PAGE = 65536;
 
 /** The parts of a WebAssembly.Memory the arena uses (kept structural so the shipped types need no DOM lib). */
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 /** wasm32 addresses at most 65536 pages of 64 KiB. */
