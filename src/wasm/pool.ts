@@ -71,7 +71,7 @@ export class ThreadPool {
 
   /** Threads a product of this size would use (1 = the calling thread alone). */
   threadsFor(m: number, n: number, k: number, limit: number): number {
-    if (this.closed || this.dead || limit <= 1) return 1;
+    if (this.closed || limit <= 1) return 1; // a dead worker is reported by the next matmul, then the pool closes
     if (2 * m * n * k < PARALLEL_MIN_FLOPS) return 1;
     return Math.min(limit, this.size + 1, Math.max(1, Math.floor(Math.max(m / 4, n / 8))));
   }
