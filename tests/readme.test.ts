@@ -45,4 +45,20 @@ describe('README examples', () => {
     expect(Array.from(net.getWeights()[2]!.weights.slice(0, 4)).map((v) => +v.toFixed(4))).toEqual([0.2501, 0.3434, 0.4382, 0.6076]);
     net.dispose();
   });
+
+  it('the training example stops on its error threshold and saves/loads bit-identically', async () => {
+    const x = [[1, 1], [1, 0], [0, 1], [0, 0]];
+    const y = [[1, 1], [0, 1], [1, 0], [0, 0]];
+    const net = new Network({ layers: [2, 4, 3, 2], activation: 'sigmoid', loss: 'mse', seed: 7, optimizer: { type: 'adam', learningRate: 0.05 } });
+    const h = await net.fit(x, y, { epochs: 2000, batchSize: 4, errorThreshold: 0.001 });
+    expect(h.stopReason).toBe('errorThreshold');
+    expect(h.loss.at(-1)).toBeLessThan(0.001);
+    expect(net.evaluate(x, y).accuracy).toBe(1);
+    const again = Network.fromJSON(JSON.parse(JSON.stringify(net.toJSON())));
+    const p = again.predict([1, 0]);
+    expect(p).toEqual(net.predict([1, 0]));
+    expect(p[0]).toBeCloseTo(0.03, 1);
+    expect(p[1]).toBeCloseTo(0.97, 1);
+    net.dispose(); again.dispose();
+  });
 });
