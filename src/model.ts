@@ -285,7 +285,10 @@ export class Network {
     let lastYield = performance.now();
     const scaleOf = (rows: number): number => (this.options.reduction === 'mean' ? rows : 1);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      if (o.shuffle) shuffleInPlace(order, this.shuffleRng);
+      if (o.shuffle) { // each epoch's order depends only on the generator state (saved with the model)
+        for (let i = 0; i < n; i++) order[i] = i;
+        shuffleInPlace(order, this.shuffleRng);
+      }
       const t0 = performance.now();
       let lossSum = 0, correct = 0, judged = 0, seen = 0, batchIndex = 0;
       for (let start = 0; start < n; start += batch) {
