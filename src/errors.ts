@@ -30,6 +30,17 @@ export class OutOfMemoryError extends WasmlpError {}
 /** A saved model (JSON object or file) is malformed, truncated, corrupted, of an unknown version, or hostile. */
 export class FormatError extends WasmlpError {}
 
+/**
+ * `fit` stopped because the loss (or the weights) became NaN or ±Infinity. `epoch` (1-based) and
+ * `batch` (0-based, as in onBatchEnd) say where it was seen; the weights and optimizer state were
+ * rolled back to those of the last step whose loss was finite.
+ */
+export class DivergenceError extends NonFiniteError {
+  constructor(message: string, readonly epoch: number, readonly batch: number) {
+    super(message);
+  }
+}
+
 /** The network was disposed and can no longer be used. */
 export class DisposedError extends WasmlpError {}
 

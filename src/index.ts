@@ -1,11 +1,11 @@
 export { Network } from './model.js';
-export type { Gradients, LayerWeights, LayerWeightsInput, Trace } from './model.js';
+export type { Gradients, LayerWeights, LayerWeightsInput, Trace, FitOptions, History, EpochLog } from './model.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput } from './data.js';
 export {
   WasmlpError, ShapeError, NonFiniteError, ArgumentTypeError, OptionError, DomainError,
-  OutOfMemoryError, DisposedError,
+  OutOfMemoryError, DisposedError, FormatError, DivergenceError,
 } from './errors.js';
 export { backend, createBackend, relaxedSimdSupported } from './wasm/kernels.js';
 export type { Backend, Kernels, SimdVariant } from './wasm/kernels.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, DisposedError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
 import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
@@ -83,6 +83,12 @@ export interface FitOptions {
   errorThreshold?: number;
   /** An AbortSignal (anything with `aborted`): stops between batches; the network keeps the last completed step. */
   signal?: { readonly aborted: boolean };
+  /**
+   * When the loss (or a weight) becomes NaN or ±Infinity, the weights and optimizer state are
+   * rolled back to the last step whose loss was finite, and then: 'throw' (default) rejects with a
+   * DivergenceError naming the epoch and batch; 'stop' resolves with stopReason 'diverged'.
+   */
+  onNaN?: 'stop' | 'throw';
 }
 
 /** What `fit` resolves to. */
@@ -92,14 +98,18 @@ export interface History {
   valLoss: number[];
   accuracy: number[];
   valAccuracy: number[];
-  stopReason: 'completed' | 'earlyStopping' | 'errorThreshold' | 'aborted';
+  stopReason: 'completed' | 'earlyStopping' | 'errorThreshold' | 'aborted' | 'diverged';
+  /** With stopReason 'diverged': where the non-finite loss (or weights) was seen; epoch 1-based, batch 0-based as in onBatchEnd. */
+  diverged?: { epoch: number; batch: number };
 }
+
+type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & FitOptions;
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
 /** fit yields to the event loop when this many ms have passed since it last did. */
 const YIELD_MS = 8;
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN'];
 
 interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null; mm: Matmul }
 
@@ -278,12 +288,33 @@ export class Network {
     const n = xb.rows;
     const batch = Math.min(o.batchSize, n);
     this.reserve(batch);
+    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng);
+    try {
+      return await this.fitLoop(xb, yb, val, o, batch, guard);
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  private async fitLoop(xb: Batch, yb: Batch, val: [Batch, Batch] | null, o: ResolvedFit, batch: number, guard: Rollback): Promise<History> {
+    const n = xb.rows;
     const order = new Uint32Array(n).map((_, i) => i);
     const history: History = { epochs: [], loss: [], valLoss: [], accuracy: [], valAccuracy: [], stopReason: 'completed' };
     const es = o.earlyStopping ? { monitor: o.earlyStopping.monitor ?? 'valLoss', patience: o.earlyStopping.patience ?? 0, minDelta: o.earlyStopping.minDelta ?? 0 } : null;
     let best = Infinity, wait = 0;
     let lastYield = performance.now();
     const scaleOf = (rows: number): number => (this.options.reduction === 'mean' ? rows : 1);
+    // Divergence: a non-finite loss (or, at an epoch's end, non-finite weights) rolls the network
+    // back to the copy the guard took before the last step, whose loss was finite.
+    const diverged = (epoch: number, batchIndex: number, what: string): void => {
+      const rolled = guard.restore();
+      const msg = `fit: ${what} at epoch ${epoch}, batch ${batchIndex} (epochs count from 1, batches from 0 as in onBatchEnd): training diverged; ` +
+        (rolled ? 'the weights and optimizer state were rolled back to those before the last step, whose loss was finite' : 'no step was taken in this fit, the weights are unchanged') +
+        '. Normalise the inputs or lower the learning rate';
+      if (o.onNaN !== 'stop') throw new DivergenceError(msg, epoch, batchIndex);
+      history.stopReason = 'diverged';
+      history.diverged = { epoch, batch: batchIndex };
+    };
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       if (o.shuffle) { // each epoch's order depends only on the generator state (saved with the model)
         for (let i = 0; i < n; i++) order[i] = i;
@@ -298,17 +329,25 @@ export class Network {
         gatherRows(xb, f32, this.x >>> 2, order, start, rows);
         gatherRows(yb, f32, this.t >>> 2, order, start, rows);
         this.forward(rows);
-        const loss = this.lossAndDelta(rows);
+        const loss = this.lossAndDelta(rows, false);
+        if (!Number.isFinite(loss)) { diverged(epoch, batchIndex, `the ${this.options.loss} loss became ${loss}`); break; }
+        guard.save();
         const acc = this.accuracyOfStaged(rows);
         this.backward(rows, false);
         this.optimizer.step();
         lossSum += loss * scaleOf(rows);
         seen += rows;
         if (acc) { correct += acc[0]; judged += acc[1]; }
-        o.onBatchEnd?.({ batch: batchIndex++, loss });
+        o.onBatchEnd?.({ batch: batchIndex, loss });
+        batchIndex++;
         if (performance.now() - lastYield >= YIELD_MS) { await nextTick(); lastYield = performance.now(); }
+        this.live('fit'); // a callback may have disposed the network
       }
-      if (history.stopReason === 'aborted' && seen === 0) break;
+      if (history.stopReason !== 'diverged' && seen > 0) {
+        const bad = guard.nonFinite();
+        if (bad) diverged(epoch, batchIndex - 1, `weight ${bad.index} of parameter block ${bad.block} became ${bad.value} in the step`);
+      }
+      if ((history.stopReason === 'aborted' || history.stopReason === 'diverged') && seen === 0) break;
       const ms = performance.now() - t0;
       const log: EpochLog = { epoch, loss: lossSum / seen, samplesPerSecond: seen / Math.max(ms, 1e-3) * 1000 };
       if (judged > 0) log.accuracy = correct / judged;
@@ -324,8 +363,9 @@ export class Network {
       if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
       await o.onEpochEnd?.(log);
       await nextTick();
+      this.live('fit');
       lastYield = performance.now();
-      if (history.stopReason === 'aborted') break;
+      if (history.stopReason === 'aborted' || history.stopReason === 'diverged') break;
       if (o.errorThreshold !== undefined && log.loss < o.errorThreshold) { history.stopReason = 'errorThreshold'; break; }
       if (es) {
         const v = es.monitor === 'loss' ? log.loss : log.valLoss!;
@@ -467,7 +507,7 @@ export class Network {
     return net;
   }
 
-  private fitOptions(options: unknown): Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & FitOptions {
+  private fitOptions(options: unknown): ResolvedFit {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`fit options: expected an object, got ${describe(options)}`);
     const o = options as Record<string, unknown>;
     for (const k of Object.keys(o)) {
@@ -498,6 +538,10 @@ export class Network {
       throw new OptionError(`fit options.errorThreshold: expected a number > 0, got ${describe(o.errorThreshold)}`);
     }
     if (o.signal !== undefined && (o.signal === null || typeof (o.signal as { aborted?: unknown }).aborted !== 'boolean')) throw new OptionError(`fit options.signal: expected an AbortSignal, got ${describe(o.signal)}`);
+    if (o.onNaN !== undefined && o.onNaN !== 'stop' && o.onNaN !== 'throw') {
+      const hint = typeof o.onNaN === 'string' ? suggest(o.onNaN, ['stop', 'throw']) : undefined;
+      throw new OptionError(`fit options.onNaN: expected 'stop' or 'throw', got ${describe(o.onNaN)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
     if (o.earlyStopping !== undefined) {
       const e = o.earlyStopping as Record<string, unknown>;
       if (e === null || typeof e !== 'object') throw new OptionError(`fit options.earlyStopping: expected { monitor, patience, minDelta }, got ${describe(e)}`);
@@ -630,7 +674,7 @@ export class Network {
   }
 
   /** Loss of the staged batch (reduced) and δ of the output layer. */
-  private lossAndDelta(rows: number): number {
+  private lossAndDelta(rows: number, check = true): number {
     const k = this.be.kernels;
     const last = this.layers[this.layers.length - 1]!;
     const n = rows * this.outSize;
@@ -642,7 +686,7 @@ export class Network {
     } else {
       k.softmax_xent_grad_f32(last.delta, last.a, this.t, scale, n); // p − y, for softmax and for sigmoid
     }
-    if (!Number.isFinite(loss)) {
+    if (check && !Number.isFinite(loss)) {
       throw new NonFiniteError(`loss: the ${this.options.loss} loss of this batch is ${loss}; the weights have diverged or the inputs are too large`);
     }
     return loss;
@@ -668,4 +712,59 @@ function sliceBatch(b: Batch, start: number, count: number): Batch {
   }
   if (b.kind === 'sample') return b;
   return { ...b, rows: count, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
+}
+
+/**
+ * fit's divergence guard: one arena block, allocated once per fit, into which every parameter and
+ * optimizer-state block (and the optimizer's step count and the shuffle state) is copied before
+ * each step.
+ */
+class Rollback {
+  private readonly spans: { ptr: number; bytes: number; at: number }[] = [];
+  private readonly params: { ptr: number; length: number }[];
+  private readonly backup: number;
+  private iterations = 0;
+  private shuffleState: number;
+  private saved = false;
+
+  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], private readonly optimizer: Optimizer, private readonly rng: Rng) {
+    this.shuffleState = rng.state;
+    this.params = params.map((p) => ({ ptr: p.param, length: p.length }));
+    const blocks = [...this.params, ...optimizer.state().flat()];
+    this.backup = be.arena.alloc(blocks.reduce((s, b) => s + b.length, 0));
+    let at = this.backup;
+    for (const b of blocks) { this.spans.push({ ptr: b.ptr, bytes: b.length * 4, at }); at += b.length * 4; }
+  }
+
+  /** Copies the parameters and optimizer state into the backup. */
+  save(): void {
+    const u8 = this.be.arena.u8;
+    for (const s of this.spans) u8.copyWithin(s.at, s.ptr, s.ptr + s.bytes);
+    this.iterations = this.optimizer.iterations;
+    this.shuffleState = this.rng.state;
+    this.saved = true;
+  }
+
+  /** Copies the backup back; false when nothing was saved yet (no step was taken: only the shuffle state is reset). */
+  restore(): boolean {
+    this.rng.state = this.shuffleState;
+    if (!this.saved) return false;
+    const u8 = this.be.arena.u8;
+    for (const s of this.spans) u8.copyWithin(s.ptr, s.at, s.at + s.bytes);
+    this.optimizer.iterations = this.iterations;
+    return true;
+  }
+
+  /** The first non-finite parameter, if any (scanned in wasm). */
+  nonFinite(): { block: number; index: number; value: number } | null {
+    const k = this.be.kernels;
+    for (let j = 0; j < this.params.length; j++) {
+      const p = this.params[j]!;
+      const i = k.nonfinite_index_f32(p.ptr, p.length);
+      if (i >= 0) return { block: j, index: i, value: this.be.arena.f32[(p.ptr >>> 2) + i]! };
+    }
+    return null;
+  }
+
+  dispose(): void { this.be.arena.free(this.backup); }
 }
