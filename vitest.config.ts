@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'relaxed-simd',
-          include: ['tests/kernels.*.test.ts', 'tests/seed*.test.ts', 'tests/gradcheck.test.ts'],
+          include: ['tests/kernels.*.test.ts', 'tests/kernels-api.test.ts', 'tests/seed*.test.ts', 'tests/gradcheck.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { WASMLP_SIMD: 'relaxed' },
         },

@@ -1,12 +1,13 @@
 // Runs the benchmark families in sequence and prints one table per family under a header
-// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, several
+// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, several
 // names) runs only those. Reports numbers only: nothing here ever fails on a timing.
 import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
+import * as kernelsApi from './kernels-api.js';
 import * as matmul from './matmul.js';
 import * as peak from './peak.js';
 import * as train from './train.js';
 
-const FAMILIES = ['peak', 'matmul', 'train'] as const;
+const FAMILIES = ['peak', 'matmul', 'train', 'kernels'] as const;
 type Family = (typeof FAMILIES)[number];
 
 const TARGET_GFLOPS = 45;
@@ -30,6 +31,7 @@ for (const f of selected) {
   let r: FamilyResult;
   if (f === 'peak') r = await peak.run();
   else if (f === 'matmul') r = await matmul.run({ peak: results.peak?.values });
+  else if (f === 'kernels') r = await kernelsApi.run();
   else r = await train.run();
   results[f] = r;
   printFamily(r);

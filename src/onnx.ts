@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
 import type { OutputActivation } from './activations.js';
-import { ArgumentTypeError, WasmlpError, describe } from './errors.js';
+import { ArgumentTypeError, NonFiniteError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
 import type { Network } from './model.js';
 
 /** The operator set the exported models import (default domain ''). Softmax-13 normalises along one axis. */
@@ -62,6 +62,47 @@ function rawFloats(values: Float32Array): Uint8Array {
   return out;
 }
 
+/** An affine map per column: (x − mean) / std on the way in, y·std + mean on the way out. */
+export interface OnnxScale {
+  /** One value per column, or one for all columns. */
+  mean: ArrayLike<number> | number;
+  /** One nonzero value per column, or one for all columns. */
+  std: ArrayLike<number> | number;
+}
+
+export interface OnnxOptions {
+  /**
+   * Standardize inside the model: the graph takes raw features and computes (input − mean) / std
+   * (Sub, Div) before the first layer, as a network trained on standardized features expects.
+   */
+  input?: OnnxScale;
+  /** Undo a target scaling inside the model: output = net·std + mean (Mul, Add) after the last layer. */
+  output?: OnnxScale;
+}
+
+/** Validates a scale for `width` columns; returns float32 mean and std vectors. */
+function scaleVectors(s: unknown, width: number, name: string): { mean: Float32Array; std: Float32Array } {
+  if (s === null || typeof s !== 'object') throw new ArgumentTypeError(`toONNX: options.${name}: expected { mean, std }, got ${describe(s)}`);
+  const out = { mean: new Float32Array(width), std: new Float32Array(width) };
+  for (const key of ['mean', 'std'] as const) {
+    const v = (s as Record<string, unknown>)[key];
+    const label = `toONNX: options.${name}.${key}`;
+    let values: ArrayLike<number>;
+    if (typeof v === 'number') values = new Array<number>(width).fill(v);
+    else if (v !== null && typeof v === 'object' && typeof (v as { length?: unknown }).length === 'number') values = v as ArrayLike<number>;
+    else throw new ArgumentTypeError(`${label}: expected a number or ${width} numbers, got ${describe(v)}`);
+    if (values.length !== width) throw new ShapeError(`${label}: expected ${width} numbers (one per ${name === 'input' ? 'input' : 'output'}), got ${values.length}`);
+    for (let i = 0; i < width; i++) {
+      const x = values[i];
+      if (typeof x !== 'number') throw new ArgumentTypeError(`${label}[${i}]: expected a number, got ${describe(x)}`);
+      if (!Number.isFinite(x)) throw new NonFiniteError(`${label}[${i}]: expected a finite number, got ${describe(x)}`);
+      if (key === 'std' && x === 0) throw new OptionError(`${label}[${i}]: expected a nonzero number, got 0`);
+      out[key][i] = x;
+    }
+  }
+  return out;
+}
+
 const OP: Record<Exclude<OutputActivation, 'linear'>, string> = {
   sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', leakyRelu: 'LeakyRelu', softmax: 'Softmax',
 };
@@ -71,17 +112,36 @@ const OP: Record<Exclude<OutputActivation, 'linear'>, string> = {
  * output `output` [N, outputs], float32. Each layer is Gemm(x, W, b; transB = 1) with W stored
  * [out × in] as in getWeights (no C input when the network has no biases), followed by Sigmoid,
  * Tanh, Relu, LeakyRelu(alpha = leakyReluAlpha) or Softmax(axis = −1); a linear layer adds no node.
+ * `options.input` / `options.output` put a feature standardization / target scaling into the graph.
  */
-export function toONNX(net: Network): Uint8Array {
+export function toONNX(net: Network, options?: OnnxOptions): Uint8Array {
   if (net === null || typeof net !== 'object' || typeof (net as Partial<Network>).getWeights !== 'function') {
     throw new ArgumentTypeError(`toONNX: net: expected a Network, got ${describe(net)}`);
   }
   const layers = net.getWeights(); // throws DisposedError on a disposed network
   const o = net.options;
+  const sizes = o.layers;
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new ArgumentTypeError(`toONNX: options: expected an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== 'input' && key !== 'output') throw new OptionError(`toONNX: options.${key}: unknown option (known: input, output)`);
+  }
+  const inScale = options?.input === undefined ? null : scaleVectors(options.input, sizes[0]!, 'input');
+  const outScale = options?.output === undefined ? null : scaleVectors(options.output, sizes[sizes.length - 1]!, 'output');
   const t = onnxTypes();
   const node: object[] = [];
   const initializer: object[] = [];
+  const constant = (name: string, v: Float32Array) => initializer.push({ name, data_type: t.FLOAT, dims: [v.length], raw_data: rawFloats(v) });
   let x = ONNX_INPUT;
+  if (inScale) {
+    constant('input.mean', inScale.mean);
+    constant('input.std', inScale.std);
+    node.push({ name: 'input.center', op_type: 'Sub', input: [x, 'input.mean'], output: ['input.centered'] });
+    node.push({ name: 'input.scale', op_type: 'Div', input: ['input.centered', 'input.std'], output: ['input.standardized'] });
+    x = 'input.standardized';
+  }
+  const FINAL = outScale ? 'net.output' : ONNX_OUTPUT;
   layers.forEach((l, i) => {
     const last = i === layers.length - 1;
     const act: OutputActivation = last ? o.outputActivation : o.activation[i]!;
@@ -93,25 +153,30 @@ export function toONNX(net: Network): Uint8Array {
       initializer.push({ name: b, data_type: t.FLOAT, dims: [l.rows], raw_data: rawFloats(l.bias) });
       inputs.push(b);
     }
-    const z = last && act === 'linear' ? ONNX_OUTPUT : `layer${i}.z`;
+    const z = last && act === 'linear' ? FINAL : `layer${i}.z`;
     node.push({
       name: `layer${i}.gemm`, op_type: 'Gemm', input: inputs, output: [z],
       attribute: [{ name: 'transB', type: t.INT, i: 1 }],
     });
     x = z;
     if (act !== 'linear') {
-      const y = last ? ONNX_OUTPUT : `layer${i}.out`;
+      const y = last ? FINAL : `layer${i}.out`;
       const attribute = act === 'leakyRelu' ? [{ name: 'alpha', type: t.FLOAT_ATTR, f: o.leakyReluAlpha }]
         : act === 'softmax' ? [{ name: 'axis', type: t.INT, i: -1 }] : [];
       node.push({ name: `layer${i}.${act}`, op_type: OP[act], input: [z], output: [y], attribute });
       x = y;
     }
   });
+  if (outScale) {
+    constant('output.std', outScale.std);
+    constant('output.mean', outScale.mean);
+    node.push({ name: 'output.scale', op_type: 'Mul', input: [FINAL, 'output.std'], output: ['output.scaled'] });
+    node.push({ name: 'output.shift', op_type: 'Add', input: ['output.scaled', 'output.mean'], output: [ONNX_OUTPUT] });
+  }
   const tensor = (name: string, width: number): object => ({
     name,
     type: { tensor_type: { elem_type: t.FLOAT, shape: { dim: [{ dim_param: 'N' }, { dim_value: width }] } } },
   });
-  const sizes = o.layers;
   const model = {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],

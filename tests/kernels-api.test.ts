@@ -461,3 +461,22 @@ describe('errors name the function, the argument, what was expected and what was
     expect(Array.from(out)).toEqual([1, 2, 3]);
   });
 });
+
+describe('the README example', () => {
+  it('gives the values its comments promise', () => {
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const b = Float32Array.from([1, 0, 0, 1, 1, 1]);
+    const c = matmul(a, b, 2, 3, 2);
+    expect(Array.from(c)).toEqual([4, 5, 10, 11]);
+    expect(Array.from(matmul(a, a, 2, 3, 2, { transposeB: true }))).toEqual([14, 32, 32, 77]);
+    softmax(c, 2, 2, c);
+    expectClose(c, [1 / (1 + Math.E), Math.E / (1 + Math.E), 1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-6, 1e-7, 'softmax');
+    const x = WasmArray.from(a), w = WasmArray.from(b), h = WasmArray.alloc(4);
+    matmul(x, w, 2, 3, 2, { out: h });
+    sigmoid(h, h);
+    expect(h.view[3]).toBeCloseTo(1 / (1 + Math.exp(-11)), 6);
+    expect(String(h.view[3]).startsWith('0.99998')).toBe(true);
+    x.dispose(); w.dispose(); h.dispose();
+    expect(() => add(a, b.subarray(0, 5))).toThrow(new ShapeError('add: b: expected 6 floats (the length of a), got a Float32Array of length 5'));
+  });
+});

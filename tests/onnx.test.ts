@@ -127,6 +127,51 @@ describe('toONNX runs in onnxruntime with net.predict\'s outputs (within 1e-5)',
   });
 });
 
+describe('options.input / options.output: standardization and target scaling inside the graph', () => {
+  it('raw features in, (x − mean) / std before the first layer, y·std + mean after the last', async () => {
+    const net = new Network({ layers: [4, 6, 2], activation: 'tanh', outputActivation: 'linear', seed: 9 });
+    try {
+      const mean = [5.8, 3.0, 3.7, 1.2], std = [0.8, 0.4, 1.7, 0.75];
+      const outMean = [10, -2], outStd = [3, 0.5];
+      const raw = batch(ROWS, 4, 77).map((v, i) => mean[i % 4]! + 2 * v);
+      const standardized = raw.map((v, i) => (v - mean[i % 4]!) / std[i % 4]!);
+      const p = net.predict(standardized);
+      const want = p.map((v, i) => v * outStd[i % 2]! + outMean[i % 2]!);
+      const bytes = toONNX(net, { input: { mean, std }, output: { mean: outMean, std: outStd } });
+      const got = await runOnnx(bytes, raw, 4);
+      // float32 rounding of x − mean and of y·std + mean (values up to ~12): relative 1e-6
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i]!)));
+      const g = decode(bytes).graph;
+      expect(g.node.map((n) => n.op_type)).toEqual(['Sub', 'Div', 'Gemm', 'Tanh', 'Gemm', 'Mul', 'Add']);
+      expect(g.node.at(-1)!.output).toEqual(['output']);
+      // a scalar applies to every column; softmax output with input scaling only
+      const soft = new Network({ layers: [3, 2], outputActivation: 'softmax', seed: 2 });
+      try {
+        const xr = batch(ROWS, 3, 5);
+        const pr = soft.predict(xr.map((v) => (v - 0.5) / 2));
+        expectClose(await runOnnx(toONNX(soft, { input: { mean: 0.5, std: 2 } }), xr, 3), pr, 'scalar input scale');
+      } finally {
+        soft.dispose();
+      }
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('rejects bad scales', () => {
+    const net = new Network({ layers: [2, 1] });
+    try {
+      expect(() => toONNX(net, { input: { mean: [1], std: [1, 1] } })).toThrow(/toONNX: options.input.mean: expected 2 numbers \(one per input\), got 1/);
+      expect(() => toONNX(net, { output: { mean: 0, std: 0 } })).toThrow(/toONNX: options.output.std\[0\]: expected a nonzero number, got 0/);
+      expect(() => toONNX(net, { input: { mean: [Number.NaN, 0], std: 1 } })).toThrow(/options.input.mean\[0\]: expected a finite number, got NaN/);
+      expect(() => toONNX(net, { input: { mean: '0', std: 1 } as never })).toThrow(ArgumentTypeError);
+      expect(() => toONNX(net, { scale: 1 } as never)).toThrow(/toONNX: options.scale: unknown option \(known: input, output\)/);
+    } finally {
+      net.dispose();
+    }
+  });
+});
+
 describe('the exported graph', () => {
   it('is IR 7 / opset 13 with one Gemm (transB = 1) per layer and its activation node', () => {
     const net = new Network({ layers: [3, 4, 5, 2], activation: ['leakyRelu', 'linear'], outputActivation: 'softmax', leakyReluAlpha: 0.25 });
@@ -188,6 +233,18 @@ describe('the exported graph', () => {
     } finally {
       net.dispose();
     }
+  });
+
+  it('the schema it reads at run time ships with the package, and protobufjs is an optional peer dependency', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      files: string[]; dependencies?: Record<string, string>; peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    expect(pkg.files).toContain('proto/onnx.proto');
+    expect(pkg.dependencies?.protobufjs).toBeUndefined();
+    expect(pkg.peerDependencies?.protobufjs).toBeDefined();
+    expect(pkg.peerDependenciesMeta?.protobufjs?.optional).toBe(true);
+    expect(readFileSync(new URL('../proto/onnx.proto', import.meta.url), 'utf8')).toMatch(/^package onnx;$/m);
   });
 
   it('rejects a disposed network and things that are not networks', () => {

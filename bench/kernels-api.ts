@@ -1,0 +1,126 @@
+// wasmlp/kernels: the zero-copy path (WasmArray operands and out) against the copying path
+// (Float32Array operands copied into wasm scratch and the result copied back), with the raw
+// kernel call on arena pointers as the floor. All on the shared backend (backend(): the build a
+// Network uses), single-threaded.
+//
+// matmul: C[m×n] = A[m×k]·B[k×n] (nn), GFLOP/s = 2·m·n·k / time. The copying path moves
+// 4·(m·k + k·n + m·n) bytes more per call; it is given a preallocated Float32Array `out`, so it
+// measures the copies and not the allocation of a result. A tt row (both transposes: a JS
+// transpose of the smaller operand, then the nt kernel) shows what that path costs.
+// Elementwise rows (sigmoid, hadamard) are memory-bound, where the copies matter most.
+import os from 'node:os';
+import { backend } from '../src/wasm/kernels.js';
+import { WasmArray, hadamard, matmul, releaseScratch, sigmoid } from '../src/kernels-api.js';
+import { SeededRandom, fmt, gflops, header, isMain, measure, printFamily, type FamilyResult } from './common.js';
+
+interface Shape { m: number; k: number; n: number }
+
+export const SHAPES: Shape[] = [
+  { m: 64, k: 64, n: 64 },
+  { m: 256, k: 256, n: 256 },
+  { m: 128, k: 784, n: 256 },
+];
+const ELEMENTWISE_N = [4096, 1 << 20];
+
+const TIMING = { time: 150, iterations: 10, warmupTime: 30, warmupIterations: 3 };
+/** Each variant is timed this many times, interleaved in a rotating order, and its best median kept (the machine may be busy). */
+const ROUNDS = 5;
+
+/** Median ms per call of each function: the best of ROUNDS interleaved tinybench runs. */
+function timeAll(label: string, fns: Record<string, () => unknown>): Record<string, number> {
+  const best: Record<string, number> = {};
+  const entries = Object.entries(fns);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, fn] = entries[(i + r) % entries.length]!;
+      const t = measure(`${label} ${name}`, fn, TIMING).medianMs;
+      best[name] = Math.min(best[name] ?? Infinity, t);
+    }
+  }
+  return best;
+}
+
+export async function run(): Promise<FamilyResult> {
+  const be = backend();
+  const rows: FamilyResult['rows'] = [];
+  const values: Record<string, number> = {};
+  const rng = new SeededRandom(0x6b61);
+  const loadBefore = os.loadavg()[0]!;
+
+  for (const s of SHAPES) {
+    const { m, k, n } = s;
+    const shape = `${m}×${k}×${n}`;
+    const flops = 2 * m * n * k;
+    const a = rng.fill(m * k, -1, 1), b = rng.fill(k * n, -1, 1), c = new Float32Array(m * n);
+    const wa = WasmArray.from(a), wb = WasmArray.from(b), wc = WasmArray.alloc(m * n);
+    try {
+      const kern = be.kernels;
+      const [pa, pb, pc] = [wa.ptr, wb.ptr, wc.ptr];
+      const t = timeAll(shape, {
+        raw: () => kern.matmul_f32_nn(pc, pa, pb, m, n, k, k * 4, n * 4, n * 4, 0),
+        zero: () => matmul(wa, wb, m, k, n, { out: wc }),
+        copy: () => matmul(a, b, m, k, n, { out: c }),
+        fresh: () => matmul(a, b, m, k, n),
+        ttZero: () => matmul(wa, wb, m, k, n, { transposeA: true, transposeB: true, out: wc }),
+        tt: () => matmul(a, b, m, k, n, { transposeA: true, transposeB: true, out: c }),
+      });
+      const zero = t.zero!;
+      const line = (path: string, ms: number) => {
+        rows.push({
+          op: `matmul ${shape}`, path, 'µs/call': fmt(ms * 1000, 1), 'GFLOP/s': fmt(gflops(flops, ms), 1),
+          'vs zero-copy': `${fmt(ms / zero, 2)}×`,
+        });
+        values[`${path} ${shape}`] = gflops(flops, ms);
+      };
+      line('raw kernel (pointers)', t.raw!);
+      line('zero-copy (WasmArray in/out)', zero);
+      line('copying (Float32Array in/out)', t.copy!);
+      line('copying, new result array', t.fresh!);
+      line('tt zero-copy (transpose in JS + nt)', t.ttZero!);
+      line('tt copying', t.tt!);
+    } finally {
+      wa.dispose(); wb.dispose(); wc.dispose();
+    }
+  }
+
+  for (const n of ELEMENTWISE_N) {
+    const x = rng.fill(n, -4, 4), y = rng.fill(n, -4, 4), out = new Float32Array(n);
+    const wx = WasmArray.from(x), wy = WasmArray.from(y), wo = WasmArray.alloc(n);
+    try {
+      const ops: [string, () => unknown, () => unknown][] = [
+        ['sigmoid', () => sigmoid(wx, wo), () => sigmoid(x, out)],
+        ['hadamard', () => hadamard(wx, wy, wo), () => hadamard(x, y, out)],
+      ];
+      for (const [name, zeroFn, copyFn] of ops) {
+        const t = timeAll(`${name} ${n}`, { zero: zeroFn, copy: copyFn });
+        for (const [path, ms] of [['zero-copy (WasmArray in/out)', t.zero!], ['copying (Float32Array in/out)', t.copy!]] as const) {
+          rows.push({
+            op: `${name} n=${n}`, path, 'µs/call': fmt(ms * 1000, 1), 'Melem/s': fmt(n / (ms * 1000), 0),
+            'vs zero-copy': `${fmt(ms / t.zero!, 2)}×`,
+          });
+        }
+      }
+    } finally {
+      wx.dispose(); wy.dispose(); wo.dispose();
+    }
+  }
+  releaseScratch();
+
+  return {
+    title: `wasmlp/kernels: zero-copy vs copying (${be.simd} build, 1 thread)`,
+    rows,
+    notes: [
+      `each figure is the best of ${ROUNDS} interleaved tinybench medians; 1-minute load average ${fmt(loadBefore, 1)} before, ${fmt(os.loadavg()[0]!, 1)} after, on ${os.cpus().length} logical cores (a load above the core count makes these figures noisy)`,
+      'raw kernel: matmul_f32_nn on arena pointers (no checks, no copies); zero-copy: matmul(WasmArray, WasmArray, …, { out: WasmArray });',
+      'copying: Float32Array a, b and out, copied into reused wasm scratch and back (4 bytes per element each way); "new result array" also allocates C',
+      'tt = transposeA && transposeB: the smaller operand is transposed into scratch by a JS loop, then the nt kernel runs',
+      'elementwise ops are memory-bound, so the copies (two or three arrays in, one out) dominate the copying path there',
+    ],
+    values,
+  };
+}
+
+if (isMain(import.meta.url)) {
+  console.log(header());
+  printFamily(await run());
+}
