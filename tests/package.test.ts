@@ -96,6 +96,21 @@ function satisfies(version: string, range: string): boolean {
   return vM === 0 && vm === 0 && vp === rp;
 }
 
+/** node_modules folders of the package's runtime dependencies and of theirs, transitively. */
+function runtimeClosure(): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    const dir = join(REPO, 'node_modules', ...name.split('/'));
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
+  };
+  const root = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const dep of Object.keys(root.dependencies)) visit(dep);
+  return [...seen];
+}
+
 const MAIN_MJS = `\
 import { createRequire } from 'node:module';
 import { Network, ShapeError, WasmlpError, backend, relaxedSimdSupported } from 'wasmlp';
@@ -200,15 +215,20 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'wasmlp-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
     const flags = ['--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
     let install = run(NPM, ['install', tarball, ...flags], project);
-    installMode = 'tarball, @assemblyscript/loader from the npm cache (--offline)';
+    installMode = 'tarball, runtime dependencies from the npm cache (--offline)';
     if (install.status !== 0) {
-      // Cache miss (ENOTCACHED): install the repo's own copy of the loader next to the tarball.
-      const loaderDir = join(REPO, 'node_modules', '@assemblyscript', 'loader');
-      const lp = run(NPM, ['pack', loaderDir, '--ignore-scripts', '--json', '--pack-destination', tmp], REPO);
-      const loaderTgz = lp.status === 0 ? (JSON.parse(lp.stdout) as { filename: string }[])[0]?.filename : undefined;
-      if (!loaderTgz) throw new Error(`offline install failed and packing the repo's loader failed:\n${describeRun(install)}\n${describeRun(lp)}`);
-      install = run(NPM, ['install', tarball, join(tmp, loaderTgz), ...flags], project);
-      installMode = "tarball + repo's node_modules/@assemblyscript/loader packed (--offline, npm cache lacked it)";
+      // Cache miss (ENOTCACHED): install the repo's own copies of the runtime dependencies (and
+      // theirs, transitively) next to the tarball.
+      const deps = runtimeClosure();
+      const tgzs: string[] = [];
+      for (const dir of deps) {
+        const lp = run(NPM, ['pack', dir, '--ignore-scripts', '--json', '--pack-destination', tmp], REPO);
+        const tgz = lp.status === 0 ? (JSON.parse(lp.stdout) as { filename: string }[])[0]?.filename : undefined;
+        if (!tgz) throw new Error(`offline install failed and packing ${dir} failed:\n${describeRun(install)}\n${describeRun(lp)}`);
+        tgzs.push(join(tmp, tgz));
+      }
+      install = run(NPM, ['install', tarball, ...tgzs, ...flags], project);
+      installMode = `tarball + ${deps.length} runtime dependencies packed from the repo's node_modules (--offline, npm cache lacked them)`;
       if (install.status !== 0) throw new Error(`npm install failed: ${describeRun(install)}`);
     }
     console.info(`[package.test] ${filename}: ${entries.length} entries; install: ${installMode}`);
@@ -245,7 +265,9 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
   it('installs offline with its runtime dependency resolved', () => {
     const installed = join(project, 'node_modules', 'wasmlp');
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies)).toEqual(['@assemblyscript/loader']);
+    const repoPkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies).toEqual(repoPkg.dependencies);
+    expect(Object.keys(pkg.dependencies)).toContain('@assemblyscript/loader');
     for (const [name, range] of Object.entries(pkg.dependencies)) {
       const dep = join(project, 'node_modules', ...name.split('/'), 'package.json');
       expect(existsSync(dep), `${name} not installed`).toBe(true);
@@ -255,6 +277,18 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
     // A real copy, not a link back into the repo.
     expect(realpathSync(installed)).toBe(installed);
     expect(existsSync(join(installed, 'src'))).toBe(false);
+  });
+
+  it('links the wasmlp command (package.json bin) and it runs', () => {
+    const bin = join(project, 'node_modules', '.bin', process.platform === 'win32' ? 'wasmlp.cmd' : 'wasmlp');
+    expect(existsSync(bin), 'node_modules/.bin/wasmlp missing').toBe(true);
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    const r = run(bin, ['--version'], project);
+    expect(r.status, describeRun(r)).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+    const h = run(bin, ['train', '--help'], project);
+    expect(h.status, describeRun(h)).toBe(0);
+    expect(h.stdout).toMatch(/^usage: wasmlp train /);
   });
 
   it('runs the worked example from plain ESM (node main.mjs) on both wasm builds', () => {
