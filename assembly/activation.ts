@@ -35,7 +35,7 @@ export function sigmoid_grad_f32(dx: usize, dy: usize, y: usize, n: i32): void {
 }
 
 // tanh, Cephes tanhf: odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with the sign of x.
-@inline function tanh_f32x4(x: v128): v128 {
+@inline export function tanh_f32x4(x: v128): v128 {
   const one = f32x4.splat(1);
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
