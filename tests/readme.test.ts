@@ -9,6 +9,7 @@ import { Network } from '../src/index.js';
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const src = pathToFileURL(new URL('../src/index.ts', import.meta.url).pathname).href;
+const kernelsSrc = pathToFileURL(new URL('../src/kernels-api.ts', import.meta.url).pathname).href;
 
 describe('README examples', () => {
   it('has TypeScript examples that import from wasmlp', () => {
@@ -20,7 +21,7 @@ describe('README examples', () => {
     const dir = mkdtempSync(join(new URL('.', import.meta.url).pathname, '.readme-'));
     try {
       const file = join(dir, 'example.ts');
-      writeFileSync(file, code.replace(/from 'wasmlp'/g, `from '${src}'`) + '\nexport {};\n');
+      writeFileSync(file, code.replace(/from 'wasmlp'/g, `from '${src}'`).replace(/from 'wasmlp\/kernels'/g, `from '${kernelsSrc}'`) + '\nexport {};\n');
       await import(pathToFileURL(file).href);
     } finally {
       rmSync(dir, { recursive: true, force: true });
