@@ -20,7 +20,7 @@
 //
 // Arithmetic is f32 (brain.js stores f32 but sums in f64: results agree to about 1e-6 per pass);
 // the error is summed in f64 as brain.js does: per sample Σe²/size, e = t − out rounded to f32.
-import { exp_f32x4, madd } from './simd';
+import { madd } from './simd';
 import { tanh_f32x4 } from './activation';
 
 const REC: usize = 12 * 4; // bytes per layer record
@@ -42,12 +42,30 @@ const TANH = 3;
 @inline function fgw(r: usize): usize { return <usize>load<u32>(r, 28); }
 @inline function fgb(r: usize): usize { return <usize>load<u32>(r, 32); }
 
+// 1/(1 + e^−x) per lane. Per-sample training is one long chain of dependent operations, so this
+// exp is built for latency: the scheme and coefficients of simd.ts's exp_f32x4 (Cephes expf,
+// relative error ≤ 2e-7, input clamped so the result is finite), but rounding by the 1.5·2^23
+// trick and the polynomial by Estrin's scheme (about half the dependent steps of Horner's).
+@inline function sigmoid(x: v128): v128 {
+  const v = f32x4.pmax(f32x4.pmin(f32x4.neg(x), f32x4.splat(88.0)), f32x4.splat(-87.33654)); // NaN stays NaN
+  const magic = f32x4.splat(12582912.0);
+  const t = f32x4.add(f32x4.mul(v, f32x4.splat(1.44269504088896341)), magic); // round(v·log2 e) in the low bits
+  const n = f32x4.sub(t, magic);
+  const r = f32x4.sub(f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const r2 = f32x4.mul(r, r);
+  const p01 = f32x4.add(f32x4.mul(r, f32x4.splat(1.6666665459e-1)), f32x4.splat(5.0000001201e-1));
+  const p23 = f32x4.add(f32x4.mul(r, f32x4.splat(8.3334519073e-3)), f32x4.splat(4.1665795894e-2));
+  const p45 = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
+  const p = f32x4.add(f32x4.add(p01, f32x4.mul(r2, p23)), f32x4.mul(f32x4.mul(r2, r2), p45));
+  const er = f32x4.add(f32x4.add(r, f32x4.splat(1)), f32x4.mul(r2, p));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, f32x4.mul(er, pow2n)));
+}
+
 // f(x) per lane; brain.js 2: sigmoid 1/(1+e^−x), relu x<0?0:x, leaky-relu max(x, αx), tanh.
 @inline function activate(x: v128, act: i32, alpha: f32): v128 {
-  if (act == SIGMOID) {
-    const one = f32x4.splat(1);
-    return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(x))));
-  }
+  if (act == SIGMOID) return sigmoid(x);
   if (act == RELU) return v128.andnot(x, f32x4.lt(x, f32x4.splat(0))); // keeps NaN, like brain.js
   if (act == LEAKY) return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.gt(x, f32x4.splat(0)));
   return tanh_f32x4(x);
@@ -76,7 +94,7 @@ const TANH = 3;
 }
 
 // Forward pass of one sample at x: every layer's out = f(W·in + b), padding lanes kept at zero.
-function forward(plan: usize, x: usize, act: i32, alpha: f32): void {
+@inline function forward(plan: usize, x: usize, act: i32, alpha: f32): void {
   const n = load<i32>(plan);
   let input = x;
   let sIn = fstride(rec(plan, 0));
@@ -107,7 +125,7 @@ function forward(plan: usize, x: usize, act: i32, alpha: f32): void {
 }
 
 // Output deltas from the targets at t; returns this sample's Σe²/size in f64 (brain.js's mse).
-function outputDelta(plan: usize, t: usize, act: i32, alpha: f32): f64 {
+@inline function outputDelta(plan: usize, t: usize, act: i32, alpha: f32): f64 {
   const r = rec(plan, load<i32>(plan) - 1);
   const bytes = <usize>fstride(r) << 2;
   const out = fout(r), delta = fdelta(r);
@@ -135,7 +153,7 @@ function outputDelta(plan: usize, t: usize, act: i32, alpha: f32): f64 {
 // Backward and update of one sample, brain.js's adjustWeights: per weight
 // v = lr·δ·in + μ·v, w += v; per bias b += lr·δ. Layer l's pass over W also sums
 // err_{l−1} = Σ_j δ_j·W[j] from the old weights, so every delta sees the weights before the update.
-function backwardUpdate(plan: usize, x: usize, lr: f32, mom: f32, act: i32, alpha: f32): void {
+@inline function backwardUpdate(plan: usize, x: usize, lr: f32, mom: f32, act: i32, alpha: f32): void {
   const n = load<i32>(plan);
   const vm = f32x4.splat(mom);
   for (let l = n - 1; l >= 1; l--) {
@@ -181,7 +199,7 @@ function backwardUpdate(plan: usize, x: usize, lr: f32, mom: f32, act: i32, alph
 }
 
 // Mini-batch: backward of one sample into the sums gw += δ·in, gb += δ (weights unchanged).
-function backwardAccumulate(plan: usize, x: usize, act: i32, alpha: f32): void {
+@inline function backwardAccumulate(plan: usize, x: usize, act: i32, alpha: f32): void {
   const n = load<i32>(plan);
   for (let l = n - 1; l >= 1; l--) {
     const r = rec(plan, l), rp = rec(plan, l - 1);
@@ -231,11 +249,9 @@ function applyBatch(plan: usize, count: i32, lr: f32, mom: f32): void {
   }
 }
 
-// One pass over `count` samples in order; returns Σ over samples of Σe²/size (f64), each
-// measured before that sample's update. batch ≤ 1: brain.js's per-sample updates; batch > 1:
-// one update per `batch` samples (the last group may be smaller) from the mean gradient.
-export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32, lr: f32, mom: f32, alpha: f32, batch: i32): f64 {
-  const act = load<i32>(plan, 4);
+// One pass of a network whose activation is the constant `act` (inlined per activation, so the
+// branches on act fold away).
+@inline function trainPass(plan: usize, x: usize, t: usize, count: i32, lr: f32, mom: f32, alpha: f32, batch: i32, act: i32): f64 {
   const xBytes = <usize>fstride(rec(plan, 0)) << 2;
   const tBytes = <usize>fstride(rec(plan, load<i32>(plan) - 1)) << 2;
   let sum: f64 = 0;
@@ -255,6 +271,17 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
   return sum;
 }
 
+// One pass over `count` samples in order; returns Σ over samples of Σe²/size (f64), each
+// measured before that sample's update. batch ≤ 1: brain.js's per-sample updates; batch > 1:
+// one update per `batch` samples (the last group may be smaller) from the mean gradient.
+export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32, lr: f32, mom: f32, alpha: f32, batch: i32): f64 {
+  const act = load<i32>(plan, 4);
+  if (act == SIGMOID) return trainPass(plan, x, t, count, lr, mom, alpha, batch, SIGMOID);
+  if (act == RELU) return trainPass(plan, x, t, count, lr, mom, alpha, batch, RELU);
+  if (act == LEAKY) return trainPass(plan, x, t, count, lr, mom, alpha, batch, LEAKY);
+  return trainPass(plan, x, t, count, lr, mom, alpha, batch, TANH);
+}
+
 // Up to `passes` passes; after each the mean error (sum / count, f64) is stored at plan + 8 and
 // training stops once it is ≤ thresh (brain.js's errorThresh test). Returns the passes run.
 export function brain_train_f32(plan: usize, x: usize, t: usize, count: i32, passes: i32, lr: f32, mom: f32, alpha: f32, batch: i32, thresh: f64): i32 {
@@ -268,9 +295,7 @@ export function brain_train_f32(plan: usize, x: usize, t: usize, count: i32, pas
   return p;
 }
 
-// Forward only: outputs of `count` samples of x into y [count × size_{n−1}] (unpadded).
-export function brain_run_f32(plan: usize, y: usize, x: usize, count: i32, alpha: f32): void {
-  const act = load<i32>(plan, 4);
+@inline function runAll(plan: usize, y: usize, x: usize, count: i32, alpha: f32, act: i32): void {
   const r = rec(plan, load<i32>(plan) - 1);
   const xBytes = <usize>fstride(rec(plan, 0)) << 2;
   const outBytes = <usize>fsize(r) << 2;
@@ -278,4 +303,13 @@ export function brain_run_f32(plan: usize, y: usize, x: usize, count: i32, alpha
     forward(plan, x + <usize>s * xBytes, act, alpha);
     memory.copy(y + <usize>s * outBytes, fout(r), outBytes);
   }
+}
+
+// Forward only: outputs of `count` samples of x into y [count × size_{n−1}] (unpadded).
+export function brain_run_f32(plan: usize, y: usize, x: usize, count: i32, alpha: f32): void {
+  const act = load<i32>(plan, 4);
+  if (act == SIGMOID) runAll(plan, y, x, count, alpha, SIGMOID);
+  else if (act == RELU) runAll(plan, y, x, count, alpha, RELU);
+  else if (act == LEAKY) runAll(plan, y, x, count, alpha, LEAKY);
+  else runAll(plan, y, x, count, alpha, TANH);
 }

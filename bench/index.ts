@@ -1,13 +1,14 @@
 // Runs the benchmark families in sequence and prints one table per family under a header
-// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, several
+// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, `brain`, several
 // names) runs only those. Reports numbers only: nothing here ever fails on a timing.
+import * as brain from './brain.js';
 import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
 import * as kernelsApi from './kernels-api.js';
 import * as matmul from './matmul.js';
 import * as peak from './peak.js';
 import * as train from './train.js';
 
-const FAMILIES = ['peak', 'matmul', 'train', 'kernels'] as const;
+const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain'] as const;
 type Family = (typeof FAMILIES)[number];
 
 const TARGET_GFLOPS = 45;
@@ -32,6 +33,7 @@ for (const f of selected) {
   if (f === 'peak') r = await peak.run();
   else if (f === 'matmul') r = await matmul.run({ peak: results.peak?.values });
   else if (f === 'kernels') r = await kernelsApi.run();
+  else if (f === 'brain') r = await brain.run();
   else r = await train.run();
   results[f] = r;
   printFamily(r);
@@ -61,6 +63,16 @@ if (tr?.wasmMs !== undefined) {
     target: `train step ${train.SIZES.join('-')} batch ${train.BATCH} ≤ ${TARGET_STEP_MS} ms`, build: 'Network default',
     measured: `${fmt(tr.wasmMs, 2)} ms`, status: tr.wasmMs <= TARGET_STEP_MS ? 'met' : 'not met',
   });
+}
+const br = results.brain?.values;
+if (br) {
+  for (const s of brain.SHAPES) {
+    const ratio = br[`${s.name} wasmlp/brain`]! / br[`${s.name} brain.js 2.0.0-beta.24`]!;
+    summary.push({
+      target: `per-sample training ${s.name} ≥ 10× brain.js 2.0.0-beta.24`, build: 'wasmlp/brain',
+      measured: `${fmt(ratio, 1)}×`, status: ratio >= 10 ? 'met' : 'not met',
+    });
+  }
 }
 if (summary.length) {
   console.log('\n## issue targets (this run; informational)\n');
