@@ -6,6 +6,7 @@ import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type N
 import { Dense } from './layers/dense.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
+import { toONNX, type OnnxOptions } from './onnx.js';
 import { Rng, shuffleInPlace } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { Matmul, autoThreads } from './wasm/threads.js';
@@ -391,6 +392,12 @@ export class Network {
   toJSON(): NetworkJSON {
     this.live('toJSON');
     return encodeJSON(this.snapshot());
+  }
+
+  /** The network as an ONNX model (Gemm + activation nodes, IR 7, opset 13); needs the optional package protobufjs. */
+  toONNX(options?: OnnxOptions): Uint8Array {
+    this.live('toONNX');
+    return toONNX(this, options);
   }
 
   /** Rebuilds a network from `toJSON()` output (or its parsed JSON text). Validates everything before allocating. */

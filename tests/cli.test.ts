@@ -121,7 +121,7 @@ describe('wasmlp executable', () => {
   it('--help for the CLI and each command, on stdout with exit 0', () => {
     const top = ok(['--help']);
     expect(top).toMatch(/^usage: wasmlp <command> \[options\]/);
-    for (const c of ['train', 'predict', 'evaluate', 'info']) expect(top).toContain(`  ${c} `);
+    for (const c of ['train', 'predict', 'evaluate', 'info', 'export']) expect(top).toContain(`  ${c} `);
     const flags: Record<string, string[]> = {
       train: ['--data FILE', '--target COLUMN', '--layers', '--activation', '--epochs', '--batch-size', '--optimizer', '--learning-rate', '--seed', '--out', '--validation-split', '--task', '--features'],
       predict: ['--model FILE', '--data FILE', '--out FILE'],
@@ -252,6 +252,27 @@ describe('classification on examples/iris.csv', () => {
     const said = ok(['predict', '--model', 'iris.json', '--data', 'reordered.csv', '--out', 'pred.csv']);
     expect(said.trim()).toBe('wrote 150 predictions to pred.csv');
     expect(readFileSync(join(tmp, 'pred.csv'), 'utf8')).toBe(text);
+  });
+
+  it('export writes an ONNX model whose outputs on the raw columns equal predict\'s probabilities', async () => {
+    const said = ok(['export', '--model', 'iris.json', '--onnx', 'iris.onnx']);
+    expect(said.trim()).toMatch(/^wrote iris\.onnx \(\d+ bytes\): input 'input' \[N, 4\] → output 'output' \[N, 3\]$/);
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(readFileSync(join(tmp, 'iris.onnx')));
+    const raw = Float32Array.from(irisRows.flatMap((r) => r.slice(0, 4).map(Number)));
+    const result = await session.run({ input: new ort.Tensor('float32', raw, [150, 4]) });
+    const onnx = result.output!.data as Float32Array;
+    const net = Network.fromJSON(model.network);
+    const p = net.predict(inputsOf(model, iris[0]!, irisRows)); // the CLI standardises first; the graph does it inside
+    net.dispose();
+    let worst = 0;
+    for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(onnx[i]! - p[i]!));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    const bad = wasmlp(['export', '--model', 'iris.json']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--onnx/);
   });
 
   it('info shows architecture, parameter count, optimizer, columns and training options', () => {

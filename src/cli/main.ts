@@ -8,12 +8,14 @@ import { EVALUATE_HELP, evaluate } from './evaluate.js';
 import { INFO_HELP, info } from './info.js';
 import { PREDICT_HELP, predict } from './predict.js';
 import { TRAIN_HELP, train } from './train.js';
+import { EXPORT_HELP, exportModel } from './export.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   train: { run: train, help: TRAIN_HELP, summary: 'train a network on a CSV file and save it' },
   predict: { run: predict, help: PREDICT_HELP, summary: 'predict every row of a CSV file' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'loss, accuracy and confusion matrix on a labelled CSV file' },
   info: { run: info, help: INFO_HELP, summary: 'architecture, parameter count and training options of a model file' },
+  export: { run: exportModel, help: EXPORT_HELP, summary: 'write a model as ONNX (for onnxruntime and other ONNX tools)' },
 };
 
 export const USAGE = `usage: wasmlp <command> [options]
@@ -28,6 +30,7 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`
   wasmlp evaluate --model iris-model.json --data examples/iris.csv
   wasmlp predict --model iris-model.json --data examples/iris.csv --out predictions.csv
   wasmlp info --model iris-model.json
+  wasmlp export --model iris-model.json --onnx iris.onnx
 
 exit codes: 0 success, 2 bad input (flags, files, data), 1 internal error
 `;
