@@ -34,7 +34,7 @@ function mnistLike(n: number, seed: number): { input: number[]; output: number[]
 
 export const SHAPES: Shape[] = [
   { name: '784-128-10', hidden: [128], data: mnistLike(64, 11), passes: 2, warmup: 2, reps: 5 },
-  { name: '2-3-1 (XOR)', hidden: [3], data: XOR, passes: 5000, warmup: 5, reps: 15 },
+  { name: '2-3-1 (XOR)', hidden: [3], data: XOR, passes: 10000, warmup: 5, reps: 15 },
 ];
 
 /** A brain.js 2 network with its own random init, seeded so every run starts from the same weights. */
@@ -57,21 +57,33 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Median ms of `train` over reps, each on a fresh copy of the start weights (loading is not timed). */
-function time(load: () => { train: BrainJsNet['train'] }, s: Shape, opts: object): { ms: number; error: number } {
-  let error = NaN;
-  const times: number[] = [];
+interface Contender { library: string; load: () => { train: BrainJsNet['train'] } }
+interface Timing { library: string; ms: number; cpuMs: number; error: number }
+
+/**
+ * Median wall and CPU ms of `train` for each contender, each call on a fresh copy of the start
+ * weights (loading is not timed). Calls are interleaved (A B C A B C …) so load from other
+ * processes on the machine falls on all contenders alike.
+ */
+function time(contenders: Contender[], s: Shape, opts: object): Timing[] {
+  const wall = contenders.map((): number[] => []);
+  const cpu = contenders.map((): number[] => []);
+  const errors = contenders.map(() => NaN);
   for (let i = 0; i < s.warmup + s.reps; i++) {
-    const net = load();
-    const t0 = performance.now();
-    const r = net.train(s.data, opts);
-    const ms = performance.now() - t0;
-    if (r.iterations !== s.passes) throw new Error(`bench brain: expected ${s.passes} passes, got ${r.iterations}`);
-    error = r.error;
-    if (i >= s.warmup) times.push(ms);
-    (net as { dispose?: () => void }).dispose?.();
+    contenders.forEach((c, k) => {
+      const net = c.load();
+      const u0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = net.train(s.data, opts);
+      const ms = performance.now() - t0;
+      const u = process.cpuUsage(u0);
+      if (r.iterations !== s.passes) throw new Error(`bench brain: ${c.library} ran ${r.iterations} passes, expected ${s.passes}`);
+      errors[k] = r.error;
+      if (i >= s.warmup) { wall[k]!.push(ms); cpu[k]!.push((u.user + u.system) / 1000); }
+      (net as { dispose?: () => void }).dispose?.();
+    });
   }
-  return { ms: median(times), error };
+  return contenders.map((c, k) => ({ library: c.library, ms: median(wall[k]!), cpuMs: median(cpu[k]!), error: errors[k]! }));
 }
 
 export async function run(): Promise<FamilyResult> {
@@ -82,28 +94,31 @@ export async function run(): Promise<FamilyResult> {
     const start = startWeights(s);
     const opts = { iterations: s.passes, errorThresh: 1e-12, learningRate: 0.3, momentum: 0.1 };
     const samples = s.passes * s.data.length;
-    const results = [
-      { library: 'wasmlp/brain', ...time(() => new NeuralNetwork().fromJSON(start), s, opts) },
-      { library: 'brain.js 2.0.0-beta.24', ...time(() => new brain2.NeuralNetwork().fromJSON(start)!, s, opts) },
-      { library: 'brain.js 1.6.1', ...time(() => brain1From(start), s, opts) },
-    ];
+    const results = time([
+      { library: 'wasmlp/brain', load: () => new NeuralNetwork().fromJSON(start) },
+      { library: 'brain.js 2.0.0-beta.24', load: () => new brain2.NeuralNetwork().fromJSON(start)! },
+      { library: 'brain.js 1.6.1', load: () => brain1From(start) },
+    ], s, opts);
     const rate = (ms: number): number => samples / (ms / 1000);
-    const wasm = rate(results[0]!.ms);
+    const wasm = results[0]!;
     for (const r of results) {
       rows.push({
         network: s.name,
         library: r.library,
         'samples/s': Math.round(rate(r.ms)),
         'µs/sample': fmt((r.ms * 1000) / samples, 3),
-        'wasmlp ×': r.library === 'wasmlp/brain' ? '' : `${fmt(wasm / rate(r.ms), 1)}×`,
+        'wasmlp ×': r === wasm ? '' : `${fmt(r.ms / wasm.ms, 1)}×`,
+        'samples/s (CPU time)': Math.round(rate(r.cpuMs)),
+        'wasmlp × (CPU)': r === wasm ? '' : `${fmt(r.cpuMs / wasm.cpuMs, 1)}×`,
         'final error': r.error.toPrecision(6),
       });
       values[`${s.name} ${r.library}`] = rate(r.ms);
     }
-    notes.push(`${s.name}: ${s.data.length} samples × ${s.passes} passes per timed call (${samples} samples), ${s.warmup} warm-up + ${s.reps} timed calls each.`);
+    notes.push(`${s.name}: ${s.data.length} samples × ${s.passes} passes per timed call (${samples} samples), ${s.warmup} warm-up + ${s.reps} timed calls each, interleaved.`);
   }
   notes.push('same start weights, data and passes for all three; the final errors agree to ~1e-6 (wasm sums in f32, brain.js in f64).');
   notes.push('wasmlp/brain runs all passes of a train() call in one wasm call (brain_train_f32); brain.js calls into JS per sample.');
+  notes.push('CPU time (process.cpuUsage) next to wall time: on a shared machine it leaves out time the process waited for a core.');
   return { title: 'brain: per-sample training (brain.js semantics: sigmoid, lr 0.3, momentum 0.1)', rows, notes, values };
 }
 
