@@ -88,14 +88,15 @@ export class NeuralNetwork<I extends NeuralNetworkIO = NeuralNetworkIO, O extend
       throw new ArgumentTypeError(`NeuralNetwork options: expected an object, got ${describe(options)}`);
     }
     const given = options as Record<string, unknown>;
-    const bad = (key: string, expected: string): never => {
-      throw new OptionError(`NeuralNetwork options.${key}: expected ${expected}, got ${describe(given[key])}`);
+    const bad = (key: string, expected: string, detail = ''): never => {
+      throw new OptionError(`NeuralNetwork options.${key}: expected ${expected}, got ${describe(given[key])}${detail}`);
     };
     const hl = given.hiddenLayers;
     if (hl !== undefined && hl !== null) {
-      if (!Array.isArray(hl) || !hl.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 1 << 24)) {
-        bad('hiddenLayers', 'an array of layer sizes (integers ≥ 1)');
-      }
+      const size = (s: unknown): boolean => typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 1 << 24;
+      if (!Array.isArray(hl)) bad('hiddenLayers', 'an array of layer sizes (integers ≥ 1)');
+      const i = (hl as unknown[]).findIndex((s) => !size(s));
+      if (i >= 0) bad('hiddenLayers', 'an array of layer sizes (integers ≥ 1)', ` with ${describe((hl as unknown[])[i])} at index ${i}`);
     }
     for (const key of ['inputSize', 'outputSize'] as const) {
       const v = given[key];

@@ -141,7 +141,7 @@ export function checkTargets(t: Float32Array, at: number, rows: number, cols: nu
       sum += v;
     }
     if (loss === 'crossEntropy' && Math.abs(sum - 1) > 1e-3) {
-      throw new DomainError(`${name}: crossEntropy needs each target row to sum to 1 (one-hot or probabilities), got a sum of ${sum} at row ${r}`);
+      throw new DomainError(`${name}: crossEntropy needs each target row to sum to 1 (one-hot or probabilities), got a sum of ${Number(sum.toPrecision(7))} at row ${r}`);
     }
   }
 }
