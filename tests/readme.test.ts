@@ -10,18 +10,19 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const src = pathToFileURL(new URL('../src/index.ts', import.meta.url).pathname).href;
 const kernelsSrc = pathToFileURL(new URL('../src/kernels-api.ts', import.meta.url).pathname).href;
+const brainSrc = pathToFileURL(new URL('../src/brain.ts', import.meta.url).pathname).href;
 
 describe('README examples', () => {
   it('has TypeScript examples that import from wasmlp', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
-    for (const b of blocks) expect(b).toMatch(/from 'wasmlp'/);
+    for (const b of blocks) expect(b).toMatch(/from 'wasmlp(\/kernels|\/brain)?'/);
   });
 
   it.each(blocks.map((b, i) => [i, b] as const))('example %i runs without throwing', async (_i, code) => {
     const dir = mkdtempSync(join(new URL('.', import.meta.url).pathname, '.readme-'));
     try {
       const file = join(dir, 'example.ts');
-      writeFileSync(file, code.replace(/from 'wasmlp'/g, `from '${src}'`).replace(/from 'wasmlp\/kernels'/g, `from '${kernelsSrc}'`) + '\nexport {};\n');
+      writeFileSync(file, code.replace(/from 'wasmlp'/g, `from '${src}'`).replace(/from 'wasmlp\/kernels'/g, `from '${kernelsSrc}'`).replace(/from 'wasmlp\/brain'/g, `from '${brainSrc}'`) + '\nexport {};\n');
       await import(pathToFileURL(file).href);
     } finally {
       rmSync(dir, { recursive: true, force: true });
