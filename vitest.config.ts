@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: everything on the engine's default build (baseline SIMD on Node 20), and the
-// kernel, seed and gradient tests again with relaxed SIMD switched on (Node 20 needs the flag),
+// kernel, seed, gradient and brain tests again with relaxed SIMD switched on (Node 20 needs the flag),
 // so both wasm builds are checked on every run.
 export default defineConfig({
   test: {
@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'relaxed-simd',
-          include: ['tests/kernels.*.test.ts', 'tests/kernels-api.test.ts', 'tests/seed*.test.ts', 'tests/gradcheck.test.ts'],
+          include: ['tests/kernels.*.test.ts', 'tests/kernels-api.test.ts', 'tests/seed*.test.ts', 'tests/gradcheck.test.ts', 'tests/brain.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { WASMLP_SIMD: 'relaxed' },
         },
