@@ -121,6 +121,7 @@ export function header(): string {
     `date:     ${new Date().toISOString()}`,
     `node:     ${process.version} (V8 ${process.versions.v8}) on ${process.platform}-${process.arch}`,
     `cpu:      ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} logical cores (all benches are single-threaded)`,
+    `load:     1-min load average ${os.loadavg()[0]!.toFixed(2)} on ${cpus.length} logical cores at start${os.loadavg()[0]! > cpus.length / 2 ? ' (other processes are using this machine: expect lower, noisier numbers)' : ''}`,
     `commit:   ${git('rev-parse --short HEAD')}${dirty ? ' + uncommitted changes in assembly/ or src/' : ''}`,
     `simd:     baseline build/kernels.wasm ${wasmDigest('kernels.wasm')}`,
     `          relaxed  build/kernels.relaxed.wasm ${wasmDigest('kernels.relaxed.wasm')}: ${relaxed ? 'supported by this engine' : 'not supported by this engine (Node 20 needs --experimental-wasm-relaxed-simd)'}`,

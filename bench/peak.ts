@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { relaxedSimdSupported, type SimdVariant } from '../src/wasm/kernels.js';
 import { RELAXED_UNSUPPORTED, fmt, gflops, header, isMain, measure, printFamily, type FamilyResult } from './common.js';
 
-const N = 10_000_000; // loop iterations per call: ~25–50 ms at 30–60 GFLOP/s with 12 accumulators
+// Loop iterations per call: ~2–3 ms at 30–50 GFLOP/s with 12 accumulators. Short calls on purpose:
+// on a shared machine a 30 ms call is often preempted, and the median would measure the scheduler.
+const N = 1_000_000;
 const A = 0.999, B = 0.001;
 const TIMING = { time: 1000, iterations: 10, warmupTime: 100, warmupIterations: 3 };
-const JS_N = 1_000_000;
+const JS_N = 200_000;
 
 type PeakFn = (n: number, a: number, b: number) => number;
 interface PeakExports { peak8: PeakFn; peak12: PeakFn; split12: PeakFn }
