@@ -82,11 +82,13 @@ const IRIS = join(ROOT, 'examples', 'iris.csv');
 /** Runs `wasmlp ...argv` in this process; resolves on exit code 0, otherwise throws CliExit. */
 async function cli(argv: string[]): Promise<string> {
   let out = '', err = '';
-  const ow = process.stdout.write, ew = process.stderr.write;
+  const ow = process.stdout.write, ew = process.stderr.write, log = console.log, error = console.error;
   process.stdout.write = ((c: string | Uint8Array) => { out += String(c); return true; }) as typeof process.stdout.write;
   process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
+  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
   let code: number;
-  try { code = await cliMain(argv); } finally { process.stdout.write = ow; process.stderr.write = ew; }
+  try { code = await cliMain(argv); } finally { process.stdout.write = ow; process.stderr.write = ew; console.log = log; console.error = error; }
   if (code !== 0) throw new CliExit(code, err);
   return out;
 }
