@@ -41,6 +41,13 @@ export class DivergenceError extends NonFiniteError {
   }
 }
 
+/** A file could not be read or written (missing, a folder, no permission); `code` is Node's (ENOENT, EACCES, …). */
+export class FileError extends WasmlpError {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
 /** The network was disposed and can no longer be used. */
 export class DisposedError extends WasmlpError {}
 

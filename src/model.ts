@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, DisposedError, DivergenceError, FileError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
 import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
@@ -413,13 +413,23 @@ export class Network {
     this.live('save');
     if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
     const snap = this.snapshot();
-    await atomicWrite(path, path.endsWith('.wasmlp') ? encodeBinary(snap) : JSON.stringify(encodeJSON(snap)));
+    try {
+      await atomicWrite(path, path.endsWith('.wasmlp') ? encodeBinary(snap) : JSON.stringify(encodeJSON(snap)));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err.code !== 'string') throw e;
+      throw new FileError(`path: cannot write ${JSON.stringify(path)} (${err.code}: ${err.message})`, err.code);
+    }
   }
 
   /** Loads a network saved by `save` (format chosen by content: binary magic, else JSON). */
   static async load(path: string): Promise<Network> {
     if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
-    const bytes = await readFile(path);
+    let bytes: Buffer;
+    try { bytes = await readFile(path); } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new FileError(`path: cannot read ${JSON.stringify(path)} (${err.code ?? 'error'}: ${err.message})`, err.code);
+    }
     if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === 'WASMLP') return Network.restore(decodeBinary(bytes, path));
     let json: unknown;
     try { json = JSON.parse(bytes.toString('utf8')); } catch (e) {

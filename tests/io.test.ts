@@ -435,3 +435,18 @@ describe('save', () => {
     net.dispose();
   });
 });
+
+describe('file errors are typed', () => {
+  it('load of a missing file and save into a missing folder give FileError with the path and code', async () => {
+    const { FileError, WasmlpError } = await import('../src/index.js');
+    const missing = join(tmpdir(), `wasmlp-missing-${process.pid}`, 'net.json');
+    await expect(Network.load(missing)).rejects.toThrow(FileError);
+    await expect(Network.load(missing)).rejects.toThrow(/path: cannot read .*net\.json.*ENOENT/);
+    const net = new Network({ layers: [2, 1] });
+    const err = await net.save(missing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileError);
+    expect(err).toBeInstanceOf(WasmlpError);
+    expect((err as InstanceType<typeof FileError>).code).toBe('ENOENT');
+    net.dispose();
+  });
+});
