@@ -282,9 +282,159 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
   return trainPass(plan, x, t, count, lr, mom, alpha, batch, TANH);
 }
 
+// ---- narrow networks: one hidden layer, every layer ≤ 4 wide (XOR and other toy sizes) ----
+// The whole state lives in v128 locals for all the passes of a call, so the chain of dependent
+// operations from one sample to the next (forward, deltas, update, next forward) never goes
+// through memory. Layer 1 is kept by columns (W1ᵀ: one vector over the hidden nodes per input),
+// layer 2 both by rows (for the deltas) and by columns (for the forward pass); both copies get the
+// same operations on the same values, so they stay identical. And the next sample's layer-1 sums
+// are not taken from the updated weights but, equal in exact arithmetic, as
+//   z1' = (b1 + Σ_k x'_k·(W1ᵀ_k + μ·V1ᵀ_k)) + lr·δ1·(x·x' + 1),
+// whose first part is ready before δ1 is: one multiply-add after δ1 instead of update, then dot
+// product. The weights are still updated as brain.js does; only rounding differs (≈ 1e-7).
+
+@inline function lane(v: v128, i: i32): v128 {
+  if (i == 0) return v128.shuffle<f32>(v, v, 0, 0, 0, 0);
+  if (i == 1) return v128.shuffle<f32>(v, v, 1, 1, 1, 1);
+  if (i == 2) return v128.shuffle<f32>(v, v, 2, 2, 2, 2);
+  return v128.shuffle<f32>(v, v, 3, 3, 3, 3);
+}
+
+// Column k of a row-major 4×4 block.
+@inline function column(m: usize, k: i32): v128 {
+  const o = <usize>k << 2;
+  let v = f32x4.splat(load<f32>(m + o));
+  v = f32x4.replace_lane(v, 1, load<f32>(m + 16 + o));
+  v = f32x4.replace_lane(v, 2, load<f32>(m + 32 + o));
+  return f32x4.replace_lane(v, 3, load<f32>(m + 48 + o));
+}
+
+// Writes c0…c3 (columns) back as the rows of a row-major 4×4 block.
+@inline function storeColumns(m: usize, c0: v128, c1: v128, c2: v128, c3: v128): void {
+  const a = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), b = v128.shuffle<f32>(c2, c3, 0, 4, 1, 5);
+  const c = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7), d = v128.shuffle<f32>(c2, c3, 2, 6, 3, 7);
+  v128.store(m, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+  v128.store(m + 16, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  v128.store(m + 32, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
+  v128.store(m + 48, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+}
+
+@inline function isNarrow(plan: usize): bool {
+  if (load<i32>(plan) != 3) return false;
+  for (let l = 0; l < 3; l++) if (fstride(rec(plan, l)) != 4) return false;
+  return true;
+}
+
+// `one`: a single output (a constant here, so each variant is compiled on its own): layer 2 is one
+// row, its sum a horizontal add, and the column copy is not needed.
+@inline function narrowPasses(plan: usize, x: usize, t: usize, count: i32, passes: i32, lr: f32, mom: f32, alpha: f32, thresh: f64, act: i32, one: bool): i32 {
+  const r1 = rec(plan, 1), r2 = rec(plan, 2);
+  const w1 = fw(r1), v1 = fv(r1), w2 = fw(r2), v2 = fv(r2);
+  const lanes = i32x4(0, 1, 2, 3);
+  const mask1 = i32x4.lt_s(lanes, i32x4.splat(fsize(r1)));
+  const mask2 = i32x4.lt_s(lanes, i32x4.splat(fsize(r2)));
+  const invOut: f64 = 1.0 / <f64>fsize(r2);
+  const vlr = f32x4.splat(lr), vm = f32x4.splat(mom);
+  let W1c0 = column(w1, 0), W1c1 = column(w1, 1), W1c2 = column(w1, 2), W1c3 = column(w1, 3);
+  let V1c0 = column(v1, 0), V1c1 = column(v1, 1), V1c2 = column(v1, 2), V1c3 = column(v1, 3);
+  let W2r0 = v128.load(w2), W2r1 = v128.load(w2, 16), W2r2 = v128.load(w2, 32), W2r3 = v128.load(w2, 48);
+  let V2r0 = v128.load(v2), V2r1 = v128.load(v2, 16), V2r2 = v128.load(v2, 32), V2r3 = v128.load(v2, 48);
+  let W2c0 = column(w2, 0), W2c1 = column(w2, 1), W2c2 = column(w2, 2), W2c3 = column(w2, 3);
+  let V2c0 = column(v2, 0), V2c1 = column(v2, 1), V2c2 = column(v2, 2), V2c3 = column(v2, 3);
+  let b1 = v128.load(fb(r1)), b2 = v128.load(fb(r2));
+  // layer-1 sums of the first sample, directly
+  let xv = v128.load(x);
+  let x0 = lane(xv, 0), x1 = lane(xv, 1), x2 = lane(xv, 2), x3 = lane(xv, 3);
+  let z1 = f32x4.add(f32x4.add(b1, madd(x0, W1c0, f32x4.mul(x1, W1c1))), madd(x2, W1c2, f32x4.mul(x3, W1c3)));
+  let p = 0;
+  while (p < passes) {
+    let sum: f64 = 0;
+    for (let s = 0; s < count; s++) {
+      const tv = v128.load(t + (<usize>s << 4));
+      // forward (z1 is ready)
+      const a1 = v128.and(activate(z1, act, alpha), mask1);
+      const h0 = lane(a1, 0), h1 = lane(a1, 1), h2 = lane(a1, 2), h3 = lane(a1, 3);
+      let z2: v128;
+      if (one) {
+        const pr = f32x4.mul(a1, W2r0);
+        const s1 = f32x4.add(pr, v128.shuffle<f32>(pr, pr, 2, 3, 0, 1));
+        z2 = f32x4.add(f32x4.add(s1, v128.shuffle<f32>(s1, s1, 1, 0, 3, 2)), b2);
+      } else {
+        z2 = f32x4.add(f32x4.add(b2, madd(h0, W2c0, f32x4.mul(h1, W2c1))), madd(h2, W2c2, f32x4.mul(h3, W2c3)));
+      }
+      const a2 = v128.and(activate(z2, act, alpha), mask2);
+      // output deltas and the error (f64, as brain.js)
+      const e = f32x4.sub(tv, a2);
+      const lo = f64x2.promote_low_f32x4(e), hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 0, 1));
+      const q = f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi));
+      sum += (f64x2.extract_lane(q, 0) + f64x2.extract_lane(q, 1)) * invOut;
+      const d2 = derive(e, a2, act, alpha);
+      // hidden deltas from the rows of W2 before its update
+      const g0 = lane(d2, 0), g1 = lane(d2, 1), g2 = lane(d2, 2), g3 = lane(d2, 3);
+      const err1 = one ? f32x4.mul(g0, W2r0) : f32x4.add(madd(g0, W2r0, f32x4.mul(g1, W2r1)), madd(g2, W2r2, f32x4.mul(g3, W2r3)));
+      const d1 = derive(err1, a1, act, alpha);
+      // the next sample (the first again after the last) and its layer-1 sums before δ1's update
+      const xn = v128.load(x + (s + 1 == count ? 0 : <usize>(s + 1) << 4));
+      const n0 = lane(xn, 0), n1 = lane(xn, 1), n2 = lane(xn, 2), n3 = lane(xn, 3);
+      const A = f32x4.add(
+        f32x4.add(b1, madd(n0, madd(vm, V1c0, W1c0), f32x4.mul(n1, madd(vm, V1c1, W1c1)))),
+        madd(n2, madd(vm, V1c2, W1c2), f32x4.mul(n3, madd(vm, V1c3, W1c3))));
+      const xx = f32x4.mul(xv, xn);
+      const c = f32x4.add(lane(f32x4.add(xx, v128.shuffle<f32>(xx, xx, 2, 3, 0, 1)), 0), lane(f32x4.add(xx, v128.shuffle<f32>(xx, xx, 2, 3, 0, 1)), 1));
+      // layer 2: v = lr·δ·a1 + μ·v, w += v, by rows and by columns; b2 += lr·δ
+      const ld2 = f32x4.mul(vlr, d2);
+      const l0 = lane(ld2, 0), l1 = lane(ld2, 1), l2 = lane(ld2, 2), l3 = lane(ld2, 3);
+      V2r0 = madd(l0, a1, f32x4.mul(vm, V2r0)); W2r0 = f32x4.add(W2r0, V2r0);
+      if (!one) {
+        V2r1 = madd(l1, a1, f32x4.mul(vm, V2r1)); W2r1 = f32x4.add(W2r1, V2r1);
+        V2r2 = madd(l2, a1, f32x4.mul(vm, V2r2)); W2r2 = f32x4.add(W2r2, V2r2);
+        V2r3 = madd(l3, a1, f32x4.mul(vm, V2r3)); W2r3 = f32x4.add(W2r3, V2r3);
+        V2c0 = madd(ld2, h0, f32x4.mul(vm, V2c0)); W2c0 = f32x4.add(W2c0, V2c0);
+        V2c1 = madd(ld2, h1, f32x4.mul(vm, V2c1)); W2c1 = f32x4.add(W2c1, V2c1);
+        V2c2 = madd(ld2, h2, f32x4.mul(vm, V2c2)); W2c2 = f32x4.add(W2c2, V2c2);
+        V2c3 = madd(ld2, h3, f32x4.mul(vm, V2c3)); W2c3 = f32x4.add(W2c3, V2c3);
+      }
+      b2 = madd(vlr, d2, b2);
+      // layer 1, by columns
+      const ld1 = f32x4.mul(vlr, d1);
+      z1 = madd(ld1, f32x4.add(c, f32x4.splat(1)), A);
+      V1c0 = madd(ld1, x0, f32x4.mul(vm, V1c0)); W1c0 = f32x4.add(W1c0, V1c0);
+      V1c1 = madd(ld1, x1, f32x4.mul(vm, V1c1)); W1c1 = f32x4.add(W1c1, V1c1);
+      V1c2 = madd(ld1, x2, f32x4.mul(vm, V1c2)); W1c2 = f32x4.add(W1c2, V1c2);
+      V1c3 = madd(ld1, x3, f32x4.mul(vm, V1c3)); W1c3 = f32x4.add(W1c3, V1c3);
+      b1 = madd(vlr, d1, b1);
+      xv = xn; x0 = n0; x1 = n1; x2 = n2; x3 = n3;
+    }
+    const err = sum / <f64>count;
+    store<f64>(plan, err, 8);
+    p++;
+    if (err <= thresh) break;
+  }
+  storeColumns(w1, W1c0, W1c1, W1c2, W1c3);
+  storeColumns(v1, V1c0, V1c1, V1c2, V1c3);
+  v128.store(w2, W2r0); v128.store(w2, W2r1, 16); v128.store(w2, W2r2, 32); v128.store(w2, W2r3, 48);
+  v128.store(v2, V2r0); v128.store(v2, V2r1, 16); v128.store(v2, V2r2, 32); v128.store(v2, V2r3, 48);
+  v128.store(fb(r1), b1);
+  v128.store(fb(r2), b2);
+  return p;
+}
+
 // Up to `passes` passes; after each the mean error (sum / count, f64) is stored at plan + 8 and
 // training stops once it is ≤ thresh (brain.js's errorThresh test). Returns the passes run.
 export function brain_train_f32(plan: usize, x: usize, t: usize, count: i32, passes: i32, lr: f32, mom: f32, alpha: f32, batch: i32, thresh: f64): i32 {
+  if (batch <= 1 && isNarrow(plan)) {
+    const act = load<i32>(plan, 4);
+    if (fsize(rec(plan, 2)) == 1) {
+      if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, true);
+      if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, true);
+      if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, true);
+      return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, true);
+    }
+    if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, false);
+    if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, false);
+    if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, false);
+    return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, false);
+  }
   let p = 0;
   while (p < passes) {
     const err = brain_train_pass_f32(plan, x, t, count, lr, mom, alpha, batch) / <f64>count;

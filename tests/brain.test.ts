@@ -134,6 +134,7 @@ describe('wasmlp/brain: training matches brain.js from the same weights', () => 
   const cases = [
     { name: 'XOR 2-3-1', data: XOR, hidden: [3], n: 300 },
     { name: '5-7-4-3 regression, 30 samples', data: dataset(7, 30, 5, 3), hidden: [7, 4], n: 150 },
+    { name: '4-4-3, 12 samples (the narrow-network path)', data: dataset(23, 12, 4, 3), hidden: [4], n: 200 },
   ];
   for (const c of cases) {
     it.each(ACTS)(`${c.name}, %s: ${c.n} iterations end within 1e-4 of brain.js 2.0.0-beta.24`, (activation) => {
@@ -307,9 +308,9 @@ describe('wasmlp/brain: API', () => {
     const b = new NeuralNetwork().fromJSON(start);
     let ticks = 0;
     const timer = setInterval(() => { ticks++; }, 1);
-    const ra = await a.trainAsync(data, { iterations: 3000, errorThresh: 1e-9 });
+    const ra = await a.trainAsync(data, { iterations: 20000, errorThresh: 1e-9 });
     clearInterval(timer);
-    const rb = b.train(data, { iterations: 3000, errorThresh: 1e-9 });
+    const rb = b.train(data, { iterations: 20000, errorThresh: 1e-9 });
     expect(ra).toEqual(rb);
     expect(a.toJSON()).toEqual(b.toJSON());
     expect(ticks).toBeGreaterThan(0);
