@@ -7,6 +7,12 @@ import { WasmlpError } from '../errors.js';
 import type { Backend } from './kernels.js';
 import { sharedOf } from './kernels.js';
 
+/** The parts of a worker thread tests use (structural, so the shipped types need no @types/node). */
+export interface WorkerHandle {
+  terminate(): Promise<number>;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+}
+
 /** A worker thread died or stopped answering. The pool is closed; later products run on the calling thread. */
 export class WorkerError extends WasmlpError {}
 
@@ -154,5 +160,5 @@ export class ThreadPool {
 
   get isClosed(): boolean { return this.closed; }
   /** Worker threads (for tests). */
-  get threads(): readonly Worker[] { return this.workers; }
+  get threads(): readonly WorkerHandle[] { return this.workers; }
 }
