@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Network, OptionError, backend } from '../src/index.js';
 import { PARALLEL_MIN_FLOPS, WorkerError, currentPool } from '../src/wasm/threads.js';
+import { ThreadPool } from '../src/wasm/pool.js';
 
 const B = 96;
 const x = new Float32Array(B * 300).map((_, i) => Math.sin(i * 0.37));
@@ -29,6 +30,32 @@ describe('threads', () => {
     for (const other of [two, three]) {
       other.weights.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(one.weights[i]!.buffer))).toBe(true));
       expect(Buffer.from(other.out.buffer).equals(Buffer.from(one.out.buffer))).toBe(true);
+    }
+  });
+
+  it('a pool split 1, 2, 3 and 4 ways gives bit-identical products in every layout (tails included)', () => {
+    const be = backend();
+    const pool = new ThreadPool(be, 3); // 4 threads, whatever the machine has
+    try {
+      for (const [layout, m, n, k] of [['nt', 37, 203, 129], ['tn', 131, 45, 67], ['nn', 9, 517, 33], ['nt', 261, 7, 300]] as const) {
+        const a = be.arena.alloc(m * k), b = be.arena.alloc(k * n);
+        be.arena.view(a, m * k).forEach((_, i, v) => { v[i] = Math.sin(i * 0.7); });
+        be.arena.view(b, k * n).forEach((_, i, v) => { v[i] = Math.cos(i * 0.3); });
+        const sa = layout === 'tn' ? m * 4 : k * 4, sb = layout === 'nt' ? k * 4 : n * 4;
+        const outs = [1, 2, 3, 4].map((t) => {
+          const c = be.arena.alloc(m * n);
+          be.arena.view(c, m * n).fill(NaN);
+          pool.matmul(layout, c, a, b, m, n, k, sa, sb, n * 4, 0, t);
+          const out = be.arena.view(c, m * n).slice();
+          be.arena.free(c);
+          return out;
+        });
+        expect(outs[0]!.every(Number.isFinite)).toBe(true);
+        for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0]!.buffer))).toBe(true);
+        be.arena.free(a); be.arena.free(b);
+      }
+    } finally {
+      pool.close();
     }
   });
 

@@ -17,7 +17,12 @@ export function autoThreads(): number {
 export class Matmul {
   private held: ThreadPool | null = null;
 
-  constructor(private readonly be: Backend, readonly maxThreads: number) {}
+  readonly maxThreads: number;
+
+  /** `threads` is capped at the machine's cores: spinning workers on a shared core only slow each other down. */
+  constructor(private readonly be: Backend, threads: number) {
+    this.maxThreads = Math.max(1, Math.min(threads, autoThreads()));
+  }
 
   run(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void {
     if (this.maxThreads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS) {
