@@ -1,7 +1,8 @@
 // `npm run bench:peers`: wasmlp next to its peers in one process, same data, same shapes,
 // medians after warm-up. Matmul GFLOP/s (wasmlp 1 and N threads, tfjs-wasm, tfjs-cpu, plain JS,
 // the measured SIMD peak), a 784-256-128-10 training step at batch 128 (relu, softmax +
-// cross-entropy, SGD), and a fit epoch on 10,000 random rows against tfjs-wasm's model.fit.
+// cross-entropy, SGD), a fit epoch on 10,000 random rows against tfjs-wasm's model.fit, and
+// per-sample training with brain.js semantics against brain.js 2.0.0-beta.24 and 1.6.1.
 // Writes the tables between the peers markers of bench/RESULTS.md. No assertions: it reports.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ import { backend } from '../src/wasm/kernels.js';
 import { ThreadPool, type Layout } from '../src/wasm/pool.js';
 import { SeededRandom, fmt, formatTable, gflops, header, measure } from './common.js';
 import { run as runPeak } from './peak.js';
+import { run as runBrain } from './brain.js';
 
 const THREADS = Math.max(2, availableParallelism());
 const SIZES = [784, 256, 128, 10];
@@ -164,6 +166,7 @@ const peak = await runPeak();
 const peakBaseline = peak.values?.baseline ?? NaN;
 const mm = await matmulRows(peakBaseline);
 const tr = await trainingRows();
+const brain = await runBrain();
 const sections = [
   `measured SIMD peak (register-only mul+add, one thread): ${fmt(peakBaseline, 1)} GFLOP/s`,
   '',
@@ -175,6 +178,10 @@ const sections = [
   '',
   `fit: one epoch of 10,000 random rows, ${SIZES.join('-')}, batch ${BATCH}, shuffled (median of 3 epochs after a warm-up epoch)`,
   formatTable(tr.fit),
+  '',
+  brain.title,
+  formatTable(brain.rows),
+  ...brain.notes.map((n) => `  ${n}`),
 ];
 const body = sections.join('\n');
 console.log(body);
