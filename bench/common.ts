@@ -120,7 +120,7 @@ export function header(): string {
   const lines = [
     `date:     ${new Date().toISOString()}`,
     `node:     ${process.version} (V8 ${process.versions.v8}) on ${process.platform}-${process.arch}`,
-    `cpu:      ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} logical cores (all benches are single-threaded)`,
+    `cpu:      ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} logical cores (single-threaded unless a row says threads)`,
     `load:     1-min load average ${os.loadavg()[0]!.toFixed(2)} on ${cpus.length} logical cores at start${os.loadavg()[0]! > cpus.length / 2 ? ' (other processes are using this machine: expect lower, noisier numbers)' : ''}`,
     `commit:   ${git('rev-parse --short HEAD')}${dirty ? ' + uncommitted changes in assembly/ or src/' : ''}`,
     `simd:     baseline build/kernels.wasm ${wasmDigest('kernels.wasm')}`,

@@ -3,6 +3,7 @@
 // JS on Float32Array (forward, backward, SGD as simple loops), timed in the same run.
 import { Network } from '../src/model.js';
 import { backend } from '../src/wasm/kernels.js';
+import { autoThreads } from '../src/wasm/threads.js';
 import { SeededRandom, fmt, gflops, header, isMain, measure, printFamily, type FamilyResult } from './common.js';
 
 export const SIZES = [784, 256, 128, 10];
@@ -134,10 +135,13 @@ export async function run(): Promise<FamilyResult> {
     y[r * nOut + labels[r]!] = 1;
   }
 
-  const net = new Network({
+  const options = {
     layers: SIZES, activation: 'relu', outputActivation: 'softmax', loss: 'crossEntropy',
     bias: true, reduction: 'mean', optimizer: { type: 'sgd', learningRate: LEARNING_RATE }, seed: 1,
-  });
+  } as const;
+  const net = new Network({ ...options, layers: [...SIZES], threads: 1 });
+  const threaded = new Network({ ...options, layers: [...SIZES], threads: 'auto' });
+  threaded.setWeights(net.getWeights());
   const js = new JsMlp(SIZES, BATCH, net.getWeights(), LEARNING_RATE);
   // Same starting weights: the first step's losses must agree (a check of the reference, not timed).
   const lossWasm = net.trainBatch(x, y);
@@ -148,8 +152,10 @@ export async function run(): Promise<FamilyResult> {
 
   const simd = backend().simd;
   const wasmT = measure('train wasm', () => net.trainBatch(x, y), WASM_TIMING);
+  const wasmN = measure('train wasm threads', () => threaded.trainBatch(x, y), WASM_TIMING);
   const jsT = measure('train js', () => js.step(x, labels), JS_TIMING);
   net.dispose();
+  threaded.dispose();
 
   const flops = stepFlops(SIZES, BATCH);
   const row = (impl: string, t: { medianMs: number; meanMs: number; rme: number; samples: number }): Record<string, string | number> => ({
@@ -161,7 +167,8 @@ export async function run(): Promise<FamilyResult> {
     samples: t.samples,
   });
   const rows = [
-    row(`Network.trainBatch (wasm ${simd})`, wasmT),
+    row(`Network.trainBatch (wasm ${simd}, 1 thread)`, wasmT),
+    row(`Network.trainBatch (wasm ${simd}, ${autoThreads()} threads)`, wasmN),
     row('plain JS float32 loops', jsT),
     { implementation: 'speed-up wasm / JS', 'ms/step (median)': `${fmt(jsT.medianMs / wasmT.medianMs, 1)}×` },
   ];
@@ -173,7 +180,7 @@ export async function run(): Promise<FamilyResult> {
   ];
   return {
     title: `train: one SGD step, ${SIZES.join('-')}, batch ${BATCH}`, rows, notes,
-    values: { wasmMs: wasmT.medianMs, jsMs: jsT.medianMs },
+    values: { wasmMs: wasmT.medianMs, wasmThreadsMs: wasmN.medianMs, jsMs: jsT.medianMs },
   };
 }
 
