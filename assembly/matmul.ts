@@ -9,6 +9,7 @@ const NR: i32 = 8; // register tile cols (two f32x4)
 const KC: i32 = 256; // depth of a packed block
 const MC: i32 = 128; // rows of A per packed block (MC·KC·4 = 128 KiB, L2)
 const NC: i32 = 256; // cols of B per packed block (KC·NC·4 = 256 KiB, L2)
+const DIRECT_A_MAX_N: i32 = 2 * NR; // up to this many columns of C, A is read in place, not packed
 
 // Packing scratch. Globals are per instance: the main thread uses this static block, and each
 // worker instance (same shared memory) points its own globals at a block the Arena gave it.
@@ -65,6 +66,10 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
       const accum = acc != 0 || p0 > 0;
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
+        if (n <= DIRECT_A_MAX_N) { // one or two column panels: packing A would cost as much as using it
+          direct_a(c, a, sa, sc, i0, mc, j0, nc, p0, kc, transA, accum);
+          continue;
+        }
         pack_a(a, sa, i0, mc, p0, kc, transA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
@@ -101,6 +106,13 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     ap += 16; bp += 32;
   }
+  store_tile(c, sc, mr, nr, accum, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+// Writes (or adds, when accum) the valid mr×nr part of an MR×NR accumulator tile to C.
+@inline function store_tile(c: usize, sc: usize, mr: i32, nr: i32, accum: bool,
+                            c00: v128, c01: v128, c10: v128, c11: v128,
+                            c20: v128, c21: v128, c30: v128, c31: v128): void {
   if (mr == MR && nr == NR) {
     let r = c;
     if (accum) {
@@ -129,6 +141,51 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
       let v = load<f32>(src + off);
       if (accum) v += load<f32>(dst + off);
       store<f32>(dst + off, v);
+    }
+  }
+}
+
+
+// The same tile with A read in place: rows r0..r3 step by `ka` bytes per k (row-major A: 4;
+// transposed A: its row stride). Rows past mr point at row 0 and are not stored.
+@inline function kernel_4x8_direct(r0: usize, r1: usize, r2: usize, r3: usize, ka: usize, bp: usize, kc: i32,
+                                   c: usize, sc: usize, mr: i32, nr: i32, accum: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(r0);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(r1);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(r2);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(r3);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    r0 += ka; r1 += ka; r2 += ka; r3 += ka; bp += 32;
+  }
+  store_tile(c, sc, mr, nr, accum, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+// Rows i0..i0+mc of C over columns j0..j0+nc (at most 2 panels) for one k block, A unpacked.
+function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0: i32, nc: i32,
+                  p0: i32, kc: i32, trans: bool, accum: bool): void {
+  // op(A)[i,p] is at a + i·sa + p·4, or (transposed) a + p·sa + i·4
+  const rs: usize = trans ? 4 : sa;
+  const ka: usize = trans ? sa : 4;
+  const base = a + (trans ? <usize>p0 * sa : <usize>p0 << 2);
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const bp = PACK_B + <usize>(jr / NR) * <usize>(kc * NR * 4);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const i = i0 + ir;
+      const mr = min(MR, mc - ir);
+      const r0 = base + <usize>i * rs;
+      const r1 = mr > 1 ? r0 + rs : r0, r2 = mr > 2 ? r0 + rs * 2 : r0, r3 = mr > 3 ? r0 + rs * 3 : r0;
+      kernel_4x8_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + (<usize>(j0 + jr) << 2), sc, mr, nr, accum);
     }
   }
 }
