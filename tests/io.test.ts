@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, backend, type NetworkOptions } from '../src/index.js';
 import { FormatError } from '../src/errors.js';
 import { rand } from './ref/network.js';
+import { b64, buildWasmlp, parseWasmlp } from './reliability.js';
 
 let dir = '';
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'wasmlp-io-')); });
@@ -40,12 +41,6 @@ function crc32Ref(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Little-endian float32s as base64, written independently of src/io.ts. */
-function b64(values: ArrayLike<number>): string {
-  const buf = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) buf.writeFloatLE(values[i]!, i * 4);
-  return buf.toString('base64');
-}
 function fromB64(s: string): Float32Array {
   const buf = Buffer.from(s, 'base64');
   const out = new Float32Array(buf.length / 4);
@@ -53,33 +48,7 @@ function fromB64(s: string): Float32Array {
   return out;
 }
 
-/** The parts of a .wasmlp file, parsed by hand from the documented layout. */
-function parseWasmlp(bytes: Buffer): { version: number; hlen: number; header: Record<string, unknown>; start: number; payload: Buffer; stored: number } {
-  const hlen = bytes.readUInt32LE(8);
-  const start = (12 + hlen + 3) & ~3;
-  return {
-    version: bytes.readUInt16LE(6),
-    hlen,
-    header: JSON.parse(bytes.toString('utf8', 12, 12 + hlen)) as Record<string, unknown>,
-    start,
-    payload: bytes.subarray(start, bytes.length - 4),
-    stored: bytes.readUInt32LE(bytes.length - 4),
-  };
-}
 
-/** A .wasmlp file with the given header and payload, laid out as documented (CRC recomputed unless given). */
-function buildWasmlp(header: unknown, payload: Buffer, opts: { version?: number; crc?: number } = {}): Buffer {
-  const h = Buffer.from(JSON.stringify(header), 'utf8');
-  const start = (12 + h.length + 3) & ~3;
-  const out = Buffer.alloc(start + payload.length + 4);
-  out.write('WASMLP', 0, 'latin1');
-  out.writeUInt16LE(opts.version ?? 1, 6);
-  out.writeUInt32LE(h.length, 8);
-  h.copy(out, 12);
-  payload.copy(out, start);
-  out.writeUInt32LE(opts.crc ?? crc32(payload), start + payload.length);
-  return out;
-}
 
 const CLS: NetworkOptions = { layers: [4, 6, 3], activation: 'tanh', outputActivation: 'softmax', optimizer: 'adam', learningRate: 0.01, seed: 5 };
 const X = matrix(1, 10, 4), Y = oneHot(2, 10, 3);
