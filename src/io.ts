@@ -2,7 +2,7 @@
 // written as human-readable JSON (base64 float32 blocks) or as the compact binary `.wasmlp`.
 // Everything is validated against the options before anything large is allocated.
 import { crc32 } from 'node:zlib';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError, WasmlpError, describe } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -218,8 +218,13 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
 
 function align4(n: number): number { return (n + 3) & ~3; }
 
-/** Writes `data` to a temporary file in the same folder, flushes it, then renames it over `path`. */
+/**
+ * Writes `data` to a temporary file in the same folder (`.<name>.<pid>.<random>.tmp`), flushes it,
+ * then renames it over `path`. First removes the temporary files of the same target name left by
+ * saves whose process no longer exists (killed mid-save); never those of a live process.
+ */
 export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+  await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   const fh = await open(tmp, 'w');
   try {
@@ -232,4 +237,24 @@ export async function atomicWrite(path: string, data: Uint8Array | string): Prom
   }
   await fh.close();
   try { await rename(tmp, path); } catch (e) { await rm(tmp, { force: true }); throw e; }
+}
+
+/**
+ * Removes `.<name>.<pid>.<random>.tmp` files next to `path` (same target name only) whose pid is
+ * not a running process (`process.kill(pid, 0)` fails with ESRCH). Best effort: any error of the
+ * cleanup itself is ignored, so it can never fail a save.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  let names: string[];
+  try { names = await readdir(dir); } catch { return; }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    // the random part has no dots, so "<pid>.<random>" is exactly what is left for this target name
+    const m = /^(\d+)\.[0-9a-z]+$/.exec(name.slice(prefix.length, -'.tmp'.length));
+    const pid = m ? Number(m[1]) : 0;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try { process.kill(pid, 0); continue; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue; }
+    await rm(join(dir, name), { force: true }).catch(() => {});
+  }
 }

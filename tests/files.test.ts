@@ -2,19 +2,20 @@
 // 1. A child process saves a network over and over (.wasmlp and .json, one training step between
 //    saves) and is SIGKILLed at a random moment, mostly in the middle of a save; afterwards both
 //    files load intact and hold either the previous version or the one being written, never a
-//    mix. 4 kills in the normal suite, 150 under WASMLP_SOAK=1.
+//    mix; the next child's saves remove the temporary files the killed one left. 3 kills in the
+//    normal suite, 150 under WASMLP_SOAK=1.
 // 2. fromJSON and load fuzzed with fast-check: random mutations of valid files (byte flips, byte
 //    writes, truncation, insertions, deletions; header and JSON field mutations with the lengths
 //    and the CRC recomputed so they reach the deeper checks). Every outcome is a typed error
 //    (WasmlpError) or a working network; nothing hangs; a rejected file allocates nothing in wasm
 //    memory, and an accepted one exactly what its validated header describes.
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, WasmlpError, backend, type Arena } from '../src/index.js';
-import { SOAK, buildWasmlp, parseWasmlp, tsxChild } from './reliability.js';
+import { SOAK, buildWasmlp, deadPid, parseWasmlp, tsxChild } from './reliability.js';
 
 let dir = '';
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'wasmlp-files-')); });
@@ -65,7 +66,7 @@ describe('SIGKILL in the middle of save()', () => {
   it(`${KILLS} kills: the previous file always loads intact (or the new one, complete)`, async () => {
     const work = await mkdtemp(join(dir, 'kill-'));
     const bin = join(work, 'model.wasmlp'), json = join(work, 'model.json');
-    let midSave = 0, tempLeft = 0, version = -1;
+    let midSave = 0, tempLeft = 0, version = -1, stale: string[] = [];
     for (let k = 0; k < KILLS; k++) {
       // kill at the 2nd–4th save, 0–100% of the way through it (a save of this 3 MB model takes 10–100 ms)
       const r = await killDuringSave(work, 2 + (k % 3), (k * 0.618034) % 1);
@@ -83,17 +84,56 @@ describe('SIGKILL in the middle of save()', () => {
         if (name === 'wasmlp') version = v;
       }
       if (r.midSave) midSave++;
-      // a kill mid-write leaves the temporary file behind (never a damaged target): clear them
+      // a kill mid-write leaves the temporary file behind (never a damaged target); the next
+      // round's child saves both files at least once, and each save removes the dead pid's temps
       const temps = (await readdir(work)).filter((f) => f.endsWith('.tmp'));
       expect(temps.every((f) => /^\.model\.(wasmlp|json)\.\d+\.\w+\.tmp$/.test(f))).toBe(true);
+      expect(temps.filter((f) => stale.includes(f)), `temporary files of the child killed before kill ${k}`).toEqual([]);
+      stale = temps;
       tempLeft += temps.length;
-      for (const f of temps) await rm(join(work, f));
     }
     // the kills land inside save() (between "begin" and "saved")
     expect(midSave).toBeGreaterThanOrEqual(Math.ceil(KILLS / 2));
     if (SOAK) expect(tempLeft, 'some kills landed after the temporary file was opened').toBeGreaterThan(0);
     console.log(`[files] ${KILLS} kills, ${midSave} inside save(), ${tempLeft} of them after the temporary file was opened`);
   }, SOAK ? 1_800_000 : 120_000);
+});
+
+describe('save() removes the temporary files of killed saves', () => {
+  it('only those of the same target name whose process is gone', async () => {
+    const work = await mkdtemp(join(dir, 'stale-'));
+    const dead = await deadPid();
+    expect(() => process.kill(dead, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    const names = {
+      deadBin: `.model.wasmlp.${dead}.m1abc2def.tmp`, deadJson: `.model.json.${dead}.m1abc2def.tmp`, // removed by the save of each
+      live: `.model.wasmlp.${process.pid}.m1abc2def.tmp`, // this process: maybe a save in progress
+      otherTarget: `.other.wasmlp.${dead}.m1abc2def.tmp`, // another target name
+      prefixTarget: `.model.wasmlp.old.${dead}.m1abc2def.tmp`, // target 'model.wasmlp.old', not 'model.wasmlp'
+      notOurs: `.model.wasmlp.${dead}.tmp`, // not the pattern of save() (the CLI's own writer uses it)
+    };
+    for (const f of Object.values(names)) await writeFile(join(work, f), 'half a model');
+    const net = new Network({ layers: [3, 2], seed: 1 });
+    await net.save(join(work, 'model.wasmlp'));
+    expect((await readdir(work)).sort()).toEqual([names.deadJson, names.live, names.notOurs, names.otherTarget, names.prefixTarget, 'model.wasmlp'].sort());
+    await net.save(join(work, 'model.json'));
+    expect((await readdir(work)).sort()).toEqual([names.live, names.notOurs, names.otherTarget, names.prefixTarget, 'model.json', 'model.wasmlp'].sort());
+    expect(await readFile(join(work, names.live), 'utf8')).toBe('half a model');
+    const back = await Network.load(join(work, 'model.wasmlp'));
+    expect(back.predict([1, 2, 3])).toEqual(net.predict([1, 2, 3]));
+    back.dispose(); net.dispose();
+  });
+
+  it('a stale name it cannot remove (a folder) does not fail the save', async () => {
+    const work = await mkdtemp(join(dir, 'stale-'));
+    const stuck = `.model.wasmlp.${await deadPid()}.m1abc2def.tmp`;
+    await mkdir(join(work, stuck));
+    await writeFile(join(work, stuck, 'inside'), 'x');
+    const net = new Network({ layers: [3, 2] });
+    await net.save(join(work, 'model.wasmlp'));
+    expect((await readdir(work)).sort()).toEqual([stuck, 'model.wasmlp'].sort());
+    expect((await Network.load(join(work, 'model.wasmlp'))).predict([0, 0, 0])).toEqual(net.predict([0, 0, 0]));
+    net.dispose();
+  });
 });
 
 // ************* fuzzed files *************

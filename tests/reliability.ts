@@ -60,3 +60,11 @@ export function runChild(child: ChildProcess): Promise<{ code: number | null; si
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** The pid of a process that has exited: runs `node -e 0` to completion (the pid is free until the system reuses it). */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  await new Promise<void>((resolve, reject) => { child.on('error', reject); child.on('close', () => resolve()); });
+  return pid;
+}
