@@ -365,6 +365,79 @@ describe('regression on a generated CSV', () => {
   });
 });
 
+describe('Ctrl-C (SIGINT) or SIGTERM during train', () => {
+  /**
+   * 2,500 rows, label = (a + b − c > 0): 2,000 training rows. With --batch-size 1 an epoch (2,000
+   * steps) outlasts fit's 8 ms between yields, so the signal mostly lands inside an epoch; with
+   * --batch-size 50 (40 steps, well under 8 ms) it lands between epochs.
+   */
+  const rng = new TestRng(11);
+  const csv = ['a,b,c,d,label', ...Array.from({ length: 2500 }, () => {
+    const v = [0, 0, 0, 0].map(() => Number(rng.uniform(-2, 2).toFixed(3)));
+    return [...v, v[0]! + v[1]! - v[2]! > 0 ? 'yes' : 'no'].join(',');
+  })].join('\n') + '\n';
+
+  /** Starts a 100,000-epoch run, sends `sig` 200 ms after its first epoch line, and waits for it to end. */
+  function trainThenSignal(sig: 'SIGINT' | 'SIGTERM', out: string, batchSize: number): Promise<Run & { sentAt: number; ms: number }> {
+    return new Promise((resolve, reject) => {
+      const args = ['train', '--data', 'sig.csv', '--target', 'label', '--layers', '8', '--epochs', '100000', '--batch-size', String(batchSize), '--log-every', '1', '--out', out];
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, env: process.env });
+      let stdout = '', stderr = '', sentAt = -1;
+      const guard = setTimeout(() => child.kill('SIGKILL'), 20_000); // never hang the suite
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (sentAt < 0 && /^epoch +1\/100000 /m.test(stdout)) {
+          sentAt = 0;
+          setTimeout(() => { sentAt = performance.now(); child.kill(sig); }, 200);
+        }
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.on('error', reject);
+      child.on('close', (status) => { clearTimeout(guard); resolve({ status, stdout, stderr, sentAt, ms: performance.now() - sentAt }); });
+    });
+  }
+
+  it('stops at a batch boundary, saves the model trained so far and exits 130 (SIGINT) or 143 (SIGTERM)', async () => {
+    writeFileSync(join(tmp, 'sig.csv'), csv);
+    const [int, term] = await Promise.all([trainThenSignal('SIGINT', 'sig-int.json', 1), trainThenSignal('SIGTERM', 'sig-term.json', 50)]);
+    const where: string[] = [];
+    for (const [sig, r, out, code, steps] of [['SIGINT', int, 'sig-int.json', 130, 2000], ['SIGTERM', term, 'sig-term.json', 143, 40]] as const) {
+      expect(r.sentAt, `${sig} was sent`).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+      expect(r.status, r.stdout).toBe(code);
+      expect(r.ms, 'ended soon after the signal').toBeLessThan(3000);
+      // one line says where training stopped and where the model is
+      const lines = r.stdout.trimEnd().split('\n');
+      const m = /^interrupted by (SIG\w+) after epoch (\d+)\/100000(?: and (\d+) of (\d+) batches of epoch (\d+))?; saved (\S+) \(4-8-2, 58 parameters\)$/.exec(lines.at(-1)!);
+      expect(m, lines.at(-1)).not.toBeNull();
+      const [, name, fullStr, partStr, perEpoch, partEpoch, path] = m!;
+      const full = Number(fullStr), part = partStr === undefined ? 0 : Number(partStr);
+      expect([name, path]).toEqual([sig, out]);
+      expect(full).toBeGreaterThanOrEqual(1); // the signal came after the first epoch line
+      if (partStr !== undefined) { expect(part).toBeGreaterThan(0); expect(part).toBeLessThan(steps); expect([Number(perEpoch), Number(partEpoch)]).toEqual([steps, full + 1]); }
+      where.push(`${sig}: ${partStr === undefined ? 'between epochs' : 'inside an epoch'}`);
+      // the epoch lines printed are the complete epochs, in order
+      const epochs = lines.filter((l) => l.startsWith('epoch ')).map((l) => Number(/^epoch +(\d+)\//.exec(l)![1]));
+      expect(epochs).toEqual(Array.from({ length: full }, (_, i) => i + 1));
+      expect(lines.at(-2)).toMatch(/^trained in [\d.]+ s \([\d,]+ samples\/s\), loss /);
+      // the file holds every step taken, is a working model, and has learned the rule
+      const model = readModel(out);
+      expect(model.training).toMatchObject({ epochs: 100000, epochsRun: full + (part > 0 ? 1 : 0), stopReason: 'aborted', batchSize: steps === 40 ? 50 : 1 });
+      const net = Network.fromJSON(model.network);
+      expect((model.network as { optimizer: { iterations: number } }).optimizer.iterations).toBe(full * steps + part);
+      const rows = cells(csv).slice(1);
+      const p = net.predict(inputsOf(model, ['a', 'b', 'c', 'd', 'label'], rows));
+      net.dispose();
+      expect(p).toHaveLength(5000);
+      expect(Array.from(p).every(Number.isFinite)).toBe(true);
+      const right = rows.filter((r, i) => model.data.classes![argmax(p, 2, i)] === r[4]).length;
+      expect(right / rows.length, 'accuracy of the saved model').toBeGreaterThan(0.9);
+      expect(readdirSync(tmp).filter((f) => f.startsWith(`.${out}`))).toEqual([]); // no temporary file left
+    }
+    console.log(`[cli] signal landed ${where.join(', ')}`);
+  }, 15_000);
+});
+
 describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
   beforeAll(() => {
     mkdirSync(join(tmp, 'bad'), { recursive: true });

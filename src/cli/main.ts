@@ -10,7 +10,8 @@ import { PREDICT_HELP, predict } from './predict.js';
 import { TRAIN_HELP, train } from './train.js';
 import { EXPORT_HELP, exportModel } from './export.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+/** A command's run resolves to its exit code, or to nothing for 0. */
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void | number>; help: string; summary: string }> = {
   train: { run: train, help: TRAIN_HELP, summary: 'train a network on a CSV file and save it' },
   predict: { run: predict, help: PREDICT_HELP, summary: 'predict every row of a CSV file' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'loss, accuracy and confusion matrix on a labelled CSV file' },
@@ -32,7 +33,8 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`
   wasmlp info --model iris-model.json
   wasmlp export --model iris-model.json --onnx iris.onnx
 
-exit codes: 0 success, 2 bad input (flags, files, data), 1 internal error
+exit codes: 0 success, 2 bad input (flags, files, data), 1 internal error;
+  train stopped by Ctrl-C (SIGINT) or SIGTERM saves the model so far and exits 130 or 143
 `;
 
 function version(): string {
@@ -68,8 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       command = '';
       throw new CliError(unknownCommand(first));
     }
-    await c.run(rest);
-    return 0;
+    return (await c.run(rest)) ?? 0;
   } catch (e) {
     const prefix = command && COMMANDS[command] ? `wasmlp ${command}: ` : 'wasmlp: ';
     if (e instanceof CliError || e instanceof WasmlpError) {

@@ -33,7 +33,9 @@ export const TRAIN_FLAGS: Flags = {
 export const TRAIN_HELP = helpText(
   'wasmlp train --data FILE --target COLUMN [options]',
   'Trains a network on a CSV file and saves it, with the column names, the classes and the feature\n' +
-  'standardization (mean and std of the training rows), as one JSON model file.',
+  'standardization (mean and std of the training rows), as one JSON model file. Ctrl-C (SIGINT) or\n' +
+  'SIGTERM stops after the current batch and saves the model trained so far (exit code 130 or 143);\n' +
+  'a second one quits at once without saving.',
   TRAIN_FLAGS,
   'example:\n  wasmlp train --data examples/iris.csv --target species --layers 16 --epochs 100 \\\n    --batch-size 16 --learning-rate 0.01 --out iris-model.json',
 );
@@ -46,9 +48,13 @@ function hiddenLayers(v: string): number[] {
   });
 }
 
-export async function train(argv: string[]): Promise<void> {
+/** Exit codes of a run stopped by a signal (128 + the signal's number, as a shell reports it). */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** Resolves to the exit code: 0, or SIGNAL_EXIT's when SIGINT/SIGTERM stopped the training (the model is saved). */
+export async function train(argv: string[]): Promise<number> {
   const v = parseFlags(argv, TRAIN_FLAGS, 'train');
-  if (v.help) { process.stdout.write(TRAIN_HELP); return; }
+  if (v.help) { process.stdout.write(TRAIN_HELP); return 0; }
   const s = (name: string): string | undefined => v[name] as string | undefined;
   const dataFile = required(v, 'data', 'train');
   const target = required(v, 'target', 'train');
@@ -133,40 +139,75 @@ export async function train(argv: string[]): Promise<void> {
   const bar = new ProgressBar(`training {bar} epoch {epoch}/${epochs} | loss {loss}`, style);
   const w = String(epochs).length;
   const rmse = (loss: number): string => fmt(Math.sqrt(2 * loss) * targetScale!.std);
+  // The first SIGINT (Ctrl-C) or SIGTERM stops fit at the next batch boundary; the model trained so
+  // far is saved as at a normal finish and the exit code says which signal. A second one exits at once.
+  const abort = new AbortController();
+  let stoppedBy: keyof typeof SIGNAL_EXIT | null = null;
+  const onSignal = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (stoppedBy) {
+      bar.stop();
+      process.stderr.write(`wasmlp train: ${sig} again: exiting without saving\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    }
+    stoppedBy = sig;
+    abort.abort();
+  };
+  const signals = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => onSignal(sig)] as const);
+  const bs = Math.min(batchSize, trainIdx.length);
+  const batchesPerEpoch = Math.ceil(trainIdx.length / bs);
+  let batchesDone = 0, samples = 0; // steps taken in the current epoch, samples trained on in all
   const t0 = performance.now();
   bar.start(epochs, { epoch: 0, loss: '-' });
-  const history = await net.fit(xTrain, yTrain, {
-    epochs, batchSize, shuffle: true, ...(nVal > 0 ? { validationData: [xVal, yVal] as [Float32Array, Float32Array] } : {}),
-    onEpochEnd: (log) => {
-      bar.update(log.epoch, { epoch: log.epoch, loss: lossStr(log.loss) });
-      if (log.epoch % logEvery !== 0 && log.epoch !== 1 && log.epoch !== epochs) return;
-      const parts = [`epoch ${String(log.epoch).padStart(w)}/${epochs}`, `loss ${lossStr(log.loss)}`];
-      if (log.accuracy !== undefined) parts.push(`accuracy ${pct(log.accuracy)}`);
-      else if (!classes) parts.push(`rmse ${rmse(log.loss)}`);
-      if (log.valLoss !== undefined) parts.push(`val loss ${lossStr(log.valLoss)}`);
-      if (log.valAccuracy !== undefined) parts.push(`val accuracy ${p.bold(pct(log.valAccuracy))}`);
-      else if (log.valLoss !== undefined && !classes) parts.push(`val rmse ${p.bold(rmse(log.valLoss))}`);
-      bar.stop();
-      console.log(parts.join('  '));
-      if (log.epoch < epochs) bar.start(epochs, { epoch: log.epoch, loss: lossStr(log.loss) }, log.epoch);
-    },
-  });
+  for (const [sig, h] of signals) process.on(sig, h);
+  let history: Awaited<ReturnType<typeof net.fit>>;
+  try {
+    history = await net.fit(xTrain, yTrain, {
+      epochs, batchSize, shuffle: true, ...(nVal > 0 ? { validationData: [xVal, yVal] as [Float32Array, Float32Array] } : {}),
+      signal: abort.signal,
+      onBatchEnd: ({ batch }) => { batchesDone = batch + 1; samples += Math.min(bs, trainIdx.length - batch * bs); },
+      onEpochEnd: (log) => {
+        if (batchesDone < batchesPerEpoch) return; // an epoch cut short by a signal: reported below
+        batchesDone = 0;
+        bar.update(log.epoch, { epoch: log.epoch, loss: lossStr(log.loss) });
+        if (log.epoch % logEvery !== 0 && log.epoch !== 1 && log.epoch !== epochs) return;
+        const parts = [`epoch ${String(log.epoch).padStart(w)}/${epochs}`, `loss ${lossStr(log.loss)}`];
+        if (log.accuracy !== undefined) parts.push(`accuracy ${pct(log.accuracy)}`);
+        else if (!classes) parts.push(`rmse ${rmse(log.loss)}`);
+        if (log.valLoss !== undefined) parts.push(`val loss ${lossStr(log.valLoss)}`);
+        if (log.valAccuracy !== undefined) parts.push(`val accuracy ${p.bold(pct(log.valAccuracy))}`);
+        else if (log.valLoss !== undefined && !classes) parts.push(`val rmse ${p.bold(rmse(log.valLoss))}`);
+        bar.stop();
+        console.log(parts.join('  '));
+        if (log.epoch < epochs) bar.start(epochs, { epoch: log.epoch, loss: lossStr(log.loss) }, log.epoch);
+      },
+    });
+  } catch (e) {
+    for (const [sig, h] of signals) process.off(sig, h);
+    throw e;
+  }
   bar.stop();
+  const interrupted = history.stopReason === 'aborted' ? stoppedBy : null;
   const seconds = (performance.now() - t0) / 1000;
+  // fit checks the signal only after a step (it is set from an event, and fit takes a step before it yields)
   const last = history.epochs[history.epochs.length - 1]!;
   const training: TrainingInfo = {
     data: basename(dataFile), rows: n, trainRows: trainIdx.length, validationRows: valIdx.length, validationSplit: split,
     epochs, epochsRun: history.epochs.length, batchSize, stopReason: history.stopReason, seconds: Number(seconds.toFixed(3)),
     loss: last.loss, valLoss: last.valLoss ?? null, valAccuracy: last.valAccuracy ?? null,
   };
-  saveModel(out, net, spec, training);
+  try { saveModel(out, net, spec, training); } finally { for (const [sig, h] of signals) process.off(sig, h); }
   console.log('');
-  const summary = [`trained in ${seconds.toFixed(2)} s (${thousands((trainIdx.length * history.epochs.length) / Math.max(seconds, 1e-3))} samples/s)`, `loss ${lossStr(last.loss)}`];
+  const summary = [`trained in ${seconds.toFixed(2)} s (${thousands(samples / Math.max(seconds, 1e-3))} samples/s)`, `loss ${lossStr(last.loss)}`];
   if (last.valAccuracy !== undefined) summary.push(`val accuracy ${pct(last.valAccuracy)} (${Math.round(last.valAccuracy * valIdx.length)} of ${valIdx.length})`);
   else if (last.valLoss !== undefined && !classes) summary.push(`val rmse ${rmse(last.valLoss)}`);
   console.log(summary.join(', '));
-  console.log(`saved ${out} (${arch}, ${thousands(net.parameterCount)} parameters)`);
+  const saved = `saved ${out} (${arch}, ${thousands(net.parameterCount)} parameters)`;
   net.dispose();
+  if (!interrupted) { console.log(saved); return 0; }
+  const full = batchesDone === 0 ? history.epochs.length : history.epochs.length - 1;
+  const where = batchesDone === 0 ? `after epoch ${full}/${epochs}` : `after epoch ${full}/${epochs} and ${batchesDone} of ${batchesPerEpoch} batches of epoch ${full + 1}`;
+  console.log(`interrupted by ${interrupted} ${where}; ${saved}`);
+  return SIGNAL_EXIT[interrupted];
 }
 
 function detectTaskHint(values: string[]): string {
