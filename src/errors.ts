@@ -33,7 +33,8 @@ export class FormatError extends WasmlpError {}
 /**
  * `fit` stopped because the loss (or the weights) became NaN or ±Infinity. `epoch` (1-based) and
  * `batch` (0-based, as in onBatchEnd) say where it was seen; the weights and optimizer state were
- * rolled back to those of the last step whose loss was finite.
+ * rolled back to those of the last step whose loss was finite (unless fit had `rollback: false`:
+ * then they are those the diverging step left).
  */
 export class DivergenceError extends NonFiniteError {
   constructor(message: string, readonly epoch: number, readonly batch: number) {

@@ -90,6 +90,13 @@ export interface FitOptions {
    * DivergenceError naming the epoch and batch; 'stop' resolves with stopReason 'diverged'.
    */
   onNaN?: 'stop' | 'throw';
+  /**
+   * Keep a copy of the weights and optimizer state before every step, so that a divergence rolls
+   * them back (default true; costs a copy of all parameters and optimizer state per step). With
+   * false no copy is kept and nothing is rolled back: a non-finite loss or weight still stops
+   * training as `onNaN` says, but the network keeps the weights of the step that diverged.
+   */
+  rollback?: boolean;
 }
 
 /** What `fit` resolves to. */
@@ -110,7 +117,7 @@ type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>
 const PREDICT_CHUNK = 1024;
 /** fit yields to the event loop when this many ms have passed since it last did. */
 const YIELD_MS = 8;
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
 
 interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null; mm: Matmul }
 
@@ -289,7 +296,7 @@ export class Network {
     const n = xb.rows;
     const batch = Math.min(o.batchSize, n);
     this.reserve(batch);
-    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng);
+    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng, o.rollback !== false);
     try {
       return await this.fitLoop(xb, yb, val, o, batch, guard);
     } finally {
@@ -306,11 +313,13 @@ export class Network {
     let lastYield = performance.now();
     const scaleOf = (rows: number): number => (this.options.reduction === 'mean' ? rows : 1);
     // Divergence: a non-finite loss (or, at an epoch's end, non-finite weights) rolls the network
-    // back to the copy the guard took before the last step, whose loss was finite.
+    // back to the copy the guard took before the last step, whose loss was finite (with rollback).
     const diverged = (epoch: number, batchIndex: number, what: string): void => {
       const rolled = guard.restore();
       const msg = `fit: ${what} at epoch ${epoch}, batch ${batchIndex} (epochs count from 1, batches from 0 as in onBatchEnd): training diverged; ` +
-        (rolled ? 'the weights and optimizer state were rolled back to those before the last step, whose loss was finite' : 'no step was taken in this fit, the weights are unchanged') +
+        (rolled ? 'the weights and optimizer state were rolled back to those before the last step, whose loss was finite'
+          : guard.stepped ? 'rollback is off (fit option rollback: false), so the weights and optimizer state are those the diverging step left'
+            : 'no step was taken in this fit, the weights are unchanged') +
         '. Normalise the inputs or lower the learning rate';
       if (o.onNaN !== 'stop') throw new DivergenceError(msg, epoch, batchIndex);
       history.stopReason = 'diverged';
@@ -559,6 +568,7 @@ export class Network {
       const hint = typeof o.onNaN === 'string' ? suggest(o.onNaN, ['stop', 'throw']) : undefined;
       throw new OptionError(`fit options.onNaN: expected 'stop' or 'throw', got ${describe(o.onNaN)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
     }
+    if (o.rollback !== undefined && typeof o.rollback !== 'boolean') throw new OptionError(`fit options.rollback: expected true or false, got ${describe(o.rollback)}`);
     if (o.earlyStopping !== undefined) {
       const e = o.earlyStopping as Record<string, unknown>;
       if (e === null || typeof e !== 'object') throw new OptionError(`fit options.earlyStopping: expected { monitor, patience, minDelta }, got ${describe(e)}`);
@@ -734,27 +744,33 @@ function sliceBatch(b: Batch, start: number, count: number): Batch {
 /**
  * fit's divergence guard: one arena block, allocated once per fit, into which every parameter and
  * optimizer-state block (and the optimizer's step count and the shuffle state) is copied before
- * each step.
+ * each step. With `keep` false (fit's `rollback: false`) nothing is allocated or copied: it only
+ * records that a step was taken and scans the weights.
  */
 class Rollback {
   private readonly spans: { ptr: number; bytes: number; at: number }[] = [];
   private readonly params: { ptr: number; length: number }[];
-  private readonly backup: number;
+  private readonly backup: number = 0;
   private iterations = 0;
   private shuffleState: number;
   private saved = false;
+  /** A step was taken in this fit. */
+  stepped = false;
 
-  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], private readonly optimizer: Optimizer, private readonly rng: Rng) {
+  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], private readonly optimizer: Optimizer, private readonly rng: Rng, private readonly keep = true) {
     this.shuffleState = rng.state;
     this.params = params.map((p) => ({ ptr: p.param, length: p.length }));
+    if (!keep) return;
     const blocks = [...this.params, ...optimizer.state().flat()];
     this.backup = be.arena.alloc(blocks.reduce((s, b) => s + b.length, 0));
     let at = this.backup;
     for (const b of blocks) { this.spans.push({ ptr: b.ptr, bytes: b.length * 4, at }); at += b.length * 4; }
   }
 
-  /** Copies the parameters and optimizer state into the backup. */
+  /** Copies the parameters and optimizer state into the backup (called before each step). */
   save(): void {
+    this.stepped = true;
+    if (!this.keep) return;
     const u8 = this.be.arena.u8;
     for (const s of this.spans) u8.copyWithin(s.at, s.ptr, s.ptr + s.bytes);
     this.iterations = this.optimizer.iterations;
@@ -762,8 +778,9 @@ class Rollback {
     this.saved = true;
   }
 
-  /** Copies the backup back; false when nothing was saved yet (no step was taken: only the shuffle state is reset). */
+  /** Copies the backup back; false when nothing was saved yet (no step was taken: only the shuffle state is reset) or nothing is kept. */
   restore(): boolean {
+    if (!this.keep) { if (!this.stepped) this.rng.state = this.shuffleState; return false; }
     this.rng.state = this.shuffleState;
     if (!this.saved) return false;
     const u8 = this.be.arena.u8;
@@ -783,5 +800,5 @@ class Rollback {
     return null;
   }
 
-  dispose(): void { this.be.arena.free(this.backup); }
+  dispose(): void { if (this.keep) this.be.arena.free(this.backup); }
 }

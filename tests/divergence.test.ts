@@ -1,7 +1,8 @@
 // fit's divergence guard: when the loss (or a weight) becomes NaN or ±Infinity, training stops with
 // a DivergenceError naming the epoch and batch ('throw', the default) or resolves with stopReason
 // 'diverged' ('stop'), and the network is rolled back to the weights and optimizer state it had
-// before the step that diverged, which are the ones whose loss was the last finite one.
+// before the step that diverged, which are the ones whose loss was the last finite one. With
+// `rollback: false` no backup is allocated and nothing is rolled back; the stop is the same.
 import { describe, expect, it } from 'vitest';
 import { DivergenceError, Network, NonFiniteError, OptionError, WasmlpError, backend, type NetworkOptions } from '../src/index.js';
 
@@ -102,6 +103,80 @@ describe('divergence guard in fit', () => {
     net.setWeights([{ weights: [[3e38, 3e38]], bias: [0] }]);
     const before = JSON.stringify(net.toJSON());
     expect(() => net.trainBatch([1, 1], [0])).toThrow(NonFiniteError);
+    expect(JSON.stringify(net.toJSON())).toBe(before);
+    net.dispose();
+  });
+
+  it('rollback: true is the default: the same losses, error and rolled-back state', async () => {
+    const a = await recordFit({ ...BLOWUP, optimizer: { type: 'sgd', momentum: 0.9 } }, {});
+    const b = await recordFit({ ...BLOWUP, optimizer: { type: 'sgd', momentum: 0.9 } }, { rollback: true });
+    expect(a.error).toBeInstanceOf(DivergenceError);
+    expect(b.losses).toEqual(a.losses);
+    expect((b.error as Error).message).toBe((a.error as Error).message);
+    expect(JSON.stringify(b.net.toJSON())).toBe(JSON.stringify(a.net.toJSON()));
+    expect(JSON.stringify(b.net.toJSON())).toBe(b.states[b.losses.length - 1]);
+    a.net.dispose(); b.net.dispose();
+  });
+
+  it('rollback: false still stops with a DivergenceError at the same batch, but keeps the weights of the diverging step', async () => {
+    const guarded = await recordFit({ ...BLOWUP, optimizer: { type: 'sgd', momentum: 0.9 } }, {});
+    const { net, states, losses, error } = await recordFit({ ...BLOWUP, optimizer: { type: 'sgd', momentum: 0.9 } }, { rollback: false });
+    expect(error).toBeInstanceOf(DivergenceError);
+    const e = error as DivergenceError, g = guarded.error as DivergenceError;
+    expect([e.epoch, e.batch]).toEqual([g.epoch, g.batch]);
+    expect(losses).toEqual(guarded.losses); // the same steps up to the divergence
+    expect(e.message).toMatch(new RegExp(`loss became (NaN|Infinity) at epoch ${e.epoch}, batch ${e.batch} .*rollback is off \\(fit option rollback: false\\), so the weights and optimizer state are those the diverging step left`));
+    // not rolled back: the state after the last step (whose loss was finite, whose weights were not)
+    const b = losses.length;
+    expect(JSON.stringify(net.toJSON())).toBe(states[b]);
+    expect(JSON.stringify(net.toJSON())).not.toBe(guarded.states[b - 1]);
+    expect(net.toJSON().optimizer.iterations).toBe(b);
+    expect(guarded.net.toJSON().optimizer.iterations).toBe(b - 1);
+    guarded.net.dispose(); net.dispose();
+  });
+
+  it("rollback: false with onNaN 'stop' resolves with stopReason 'diverged', nothing rolled back", async () => {
+    const { net, states, losses, history } = await recordFit(BLOWUP, { rollback: false, onNaN: 'stop' });
+    const thrown = await recordFit(BLOWUP, {});
+    expect(history!.stopReason).toBe('diverged');
+    const e = thrown.error as DivergenceError;
+    expect(history!.diverged).toEqual({ epoch: e.epoch, batch: e.batch });
+    expect(JSON.stringify(net.toJSON())).toBe(states[losses.length]);
+    thrown.net.dispose(); net.dispose();
+  });
+
+  it('rollback: false allocates no backup (the default allocates one block of the parameters and optimizer state per fit)', async () => {
+    const { arena } = backend();
+    const net = new Network({ ...BLOWUP, optimizer: 'adam' }); // 50 parameters, 2 Adam slots each
+    const xs = X.map((r) => r.map((v) => v / 1e4)), ys = Y.map((r) => r.map((v) => v / 1e3));
+    await net.fit(xs, ys, { epochs: 1 }); // batch buffers are reserved by the first fit
+    const a = arena as typeof arena & { alloc: typeof arena.alloc };
+    const original = a.alloc;
+    const allocs: number[] = [];
+    a.alloc = function (this: typeof arena, floats: number): number { allocs.push(floats); return original.call(this, floats); };
+    try {
+      await net.fit(xs, ys, { epochs: 2 });
+      expect(allocs).toEqual([50 * 3]);
+      allocs.length = 0;
+      const blocks = arena.liveBlocks, used = arena.bytesInUse;
+      const h = await net.fit(xs, ys, { epochs: 2, rollback: false, onBatchEnd: () => { expect([arena.liveBlocks, arena.bytesInUse]).toEqual([blocks, used]); } });
+      expect(h.stopReason).toBe('completed');
+      expect(allocs).toEqual([]);
+      await net.fit(X, Y, { epochs: 5, rollback: false }).catch(() => {}); // diverges: still nothing allocated or left behind
+      expect(allocs).toEqual([]);
+      expect([arena.liveBlocks, arena.bytesInUse]).toEqual([blocks, used]);
+    } finally {
+      a.alloc = original;
+    }
+    net.dispose();
+  });
+
+  it('rollback must be true or false', async () => {
+    const net = new Network(BLOWUP);
+    const before = JSON.stringify(net.toJSON());
+    await expect(net.fit(X, Y, { rollback: 'no' as unknown as boolean })).rejects.toThrow(OptionError);
+    await expect(net.fit(X, Y, { rollback: 0 as unknown as boolean })).rejects.toThrow(/^fit options\.rollback: expected true or false, got 0$/);
+    await expect(net.fit(X, Y, { rollbak: false } as never)).rejects.toThrow(/fit options\.rollbak: unknown option \(did you mean 'rollback'\?\)/);
     expect(JSON.stringify(net.toJSON())).toBe(before);
     net.dispose();
   });
