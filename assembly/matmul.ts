@@ -2,7 +2,8 @@
 // GotoBLAS-style: B is packed into KC×NR panels and A into MR×KC panels, so the register
 // tile always streams contiguous memory whatever the layout; nn, nt and tn differ only in
 // how they pack. Edges are zero-padded in the panels and masked on store.
-import { madd } from './simd';
+import { exp_f32x4, madd } from './simd';
+import { tanh_f32x4 } from './activation';
 
 const MR: i32 = 4; // register tile rows
 const NR: i32 = 8; // register tile cols (two f32x4)
@@ -17,6 +18,16 @@ const SCRATCH_BYTES: usize = <usize>(MC * KC * 4 + KC * NC * 4 + MR * NR * 4);
 let PACK_A: usize = memory.data(<i32>SCRATCH_BYTES, 16);
 let PACK_B: usize = PACK_A + <usize>(MC * KC * 4);
 let EDGE: usize = PACK_B + <usize>(KC * NC * 4); // spill tile for partial stores
+
+// Epilogue of the current call (see matmul_f32_ep); per instance, like the scratch.
+const EP_BACKWARD: i32 = 8; // kind bit: out2 = v ⊙ f'(y) instead of out2 = f(v)
+let EP_KIND: i32 = 0;     // activation code (0 none, 1 sigmoid, 2 tanh, 3 relu, 4 leaky relu) | EP_BACKWARD
+let EP_BIAS: usize = 0;   // bias[n] added to the final value (0: none)
+let EP_HAS2: bool = false; // a second output is written
+let EP_OUT2: usize = 0;   // out2 − c in bytes
+let EP_Y: usize = 0;      // y − c in bytes (backward)
+let EP_ALPHA: f32 = 0;    // leaky relu slope
+let EP_ROWSUM: usize = 0; // rowsum[m] = Σ_p op(A)[i,p] (0: none)
 
 // Bytes of packing scratch one thread needs.
 export function matmul_scratch_bytes(): usize {
@@ -48,6 +59,25 @@ export function matmul_f32_tn(c: usize, a: usize, b: usize, m: i32, n: i32, k: i
   gemm(c, a, b, m, n, k, sa, sb, sc, acc, true, false);
 }
 
+// The products of a layer with its elementwise work fused in, applied to each element of C
+// once its final value v is known (after the last k block), while the tile is in registers:
+//   C = v + bias[j]                      (bias ≠ 0; else C = v)
+//   forward  (ep = act):                 out2 = f(C)             (act 0: no out2)
+//   backward (ep = act | 8):             out2 = C ⊙ f'(y)        (act 0: out2 = C)
+// and, when rowsum ≠ 0, rowsum[i] = Σ_p op(A)[i,p] (the bias gradient of ∇W = δᵀ·x), summed in
+// colsum_f32's order while A is packed. out2 and y have C's shape and row stride sc.
+// layout: 0 nn, 1 nt, 2 tn. Results equal the unfused kernels' bit for bit.
+export function matmul_f32_ep(layout: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+                              sa: usize, sb: usize, sc: usize, acc: i32,
+                              bias: usize, ep: i32, out2: usize, y: usize, alpha: f32, rowsum: usize): void {
+  EP_KIND = ep; EP_BIAS = bias; EP_ALPHA = alpha; EP_ROWSUM = rowsum;
+  EP_HAS2 = out2 != 0 && ((ep & 7) != 0 || (ep & EP_BACKWARD) != 0);
+  EP_OUT2 = out2 - c;
+  EP_Y = y - c;
+  gemm(c, a, b, m, n, k, sa, sb, sc, acc, layout == 2, layout == 1);
+  EP_KIND = 0; EP_BIAS = 0; EP_HAS2 = false; EP_ROWSUM = 0;
+}
+
 function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
               sa: usize, sb: usize, sc: usize, acc: i32, transA: bool, transB: bool): void {
   if (m <= 0 || n <= 0) return;
@@ -58,26 +88,32 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   // split k into equal blocks of at most KC, so no block is a thin remainder
   const kb = (k + KC - 1) / KC;
   const kstep = (k + kb - 1) / kb;
+  const fused = EP_BIAS != 0 || EP_HAS2;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += kstep) {
       const kc = min(kstep, k - p0);
       pack_b(b, sb, j0, nc, p0, kc, transB);
       const accum = acc != 0 || p0 > 0;
+      const ep = fused && p0 + kc >= k; // the last k block: C gets its final value
+      const sums = j0 == 0 && EP_ROWSUM != 0;
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
         if (n <= DIRECT_A_MAX_N) { // one or two column panels: packing A would cost as much as using it
-          direct_a(c, a, sa, sc, i0, mc, j0, nc, p0, kc, transA, accum);
+          if (sums) rowsum_direct(a, sa, i0, mc, p0, kc, transA);
+          direct_a(c, a, sa, sc, i0, mc, j0, nc, p0, kc, transA, accum, ep);
           continue;
         }
         pack_a(a, sa, i0, mc, p0, kc, transA);
+        if (sums) rowsum_packed(i0, mc, p0, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const bp = PACK_B + <usize>(jr / NR) * <usize>(kc * NR * 4);
-          let cp = c + <usize>i0 * sc + (<usize>(j0 + jr) << 2);
+          const col = <usize>(j0 + jr) << 2;
+          let cp = c + <usize>i0 * sc + col;
           for (let ir = 0; ir < mc; ir += MR) {
             const ap = PACK_A + <usize>(ir / MR) * <usize>(kc * MR * 4);
-            kernel_4x8(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum);
+            kernel_4x8(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum, ep, col);
             cp += sc * MR;
           }
         }
@@ -86,9 +122,47 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   }
 }
 
+// rowsum[i0 + i] (+)= Σ_p panel values, p over this k block, in colsum_f32's order: the first
+// block starts from 0, later ones continue from the stored partial sum.
+function rowsum_packed(i0: i32, mc: i32, p0: i32, kc: i32): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const out = EP_ROWSUM + (<usize>(i0 + ir) << 2);
+    let s = f32x4.splat(0);
+    if (rows == MR) {
+      if (p0 > 0) s = v128.load(out);
+    } else { // a partial panel (zero-padded): go through the spill tile so nothing past rowsum[m] is touched
+      v128.store(EDGE, s);
+      if (p0 > 0) for (let r = 0; r < rows; r++) store<f32>(EDGE + (<usize>r << 2), load<f32>(out + (<usize>r << 2)));
+      s = v128.load(EDGE);
+    }
+    let src = PACK_A + <usize>(ir / MR) * <usize>(kc * MR * 4);
+    for (let p = 0; p < kc; p++) { s = f32x4.add(s, v128.load(src)); src += 16; }
+    if (rows == MR) {
+      v128.store(out, s);
+    } else {
+      v128.store(EDGE, s);
+      for (let r = 0; r < rows; r++) store<f32>(out + (<usize>r << 2), load<f32>(EDGE + (<usize>r << 2)));
+    }
+  }
+}
+
+// The same sums read from op(A) in place (the n ≤ DIRECT_A_MAX_N path packs no A).
+function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, trans: bool): void {
+  const rs: usize = trans ? 4 : sa; // op(A)[i,p] at a + i·rs + p·ka
+  const ka: usize = trans ? sa : 4;
+  for (let i = i0; i < i0 + mc; i++) {
+    const out = EP_ROWSUM + (<usize>i << 2);
+    let src = a + <usize>i * rs + <usize>p0 * ka;
+    let v: f32 = p0 > 0 ? load<f32>(out) : 0;
+    for (let p = 0; p < kc; p++) { v += load<f32>(src); src += ka; }
+    store<f32>(out, v);
+  }
+}
+
 // MR×NR register tile over one packed panel pair: 8 f32x4 accumulators.
 @inline function kernel_4x8(ap: usize, bp: usize, kc: i32, c: usize, sc: usize,
-                            mr: i32, nr: i32, accum: bool): void {
+                            mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -106,26 +180,39 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     ap += 16; bp += 32;
   }
-  store_tile(c, sc, mr, nr, accum, c00, c01, c10, c11, c20, c21, c30, c31);
+  store_tile(c, sc, mr, nr, accum, ep, col, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
-// Writes (or adds, when accum) the valid mr×nr part of an MR×NR accumulator tile to C.
-@inline function store_tile(c: usize, sc: usize, mr: i32, nr: i32, accum: bool,
+// Writes (or adds, when accum) the valid mr×nr part of an MR×NR accumulator tile to C; with ep,
+// through the epilogue (col: byte offset of the tile's first column, for the bias).
+@inline function store_tile(c: usize, sc: usize, mr: i32, nr: i32, accum: bool, ep: bool, col: usize,
                             c00: v128, c01: v128, c10: v128, c11: v128,
                             c20: v128, c21: v128, c30: v128, c31: v128): void {
   if (mr == MR && nr == NR) {
     let r = c;
     if (accum) {
-      v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16); r += sc;
-      v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16); r += sc;
-      v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16); r += sc;
-      v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
-    } else {
-      v128.store(r, c00); v128.store(r, c01, 16); r += sc;
-      v128.store(r, c10); v128.store(r, c11, 16); r += sc;
-      v128.store(r, c20); v128.store(r, c21, 16); r += sc;
-      v128.store(r, c30); v128.store(r, c31, 16);
+      c00 = f32x4.add(v128.load(r), c00); c01 = f32x4.add(v128.load(r, 16), c01); r += sc;
+      c10 = f32x4.add(v128.load(r), c10); c11 = f32x4.add(v128.load(r, 16), c11); r += sc;
+      c20 = f32x4.add(v128.load(r), c20); c21 = f32x4.add(v128.load(r, 16), c21); r += sc;
+      c30 = f32x4.add(v128.load(r), c30); c31 = f32x4.add(v128.load(r, 16), c31);
+      r = c;
     }
+    if (ep) {
+      if (EP_BIAS != 0) {
+        const b0 = v128.load(EP_BIAS + col), b1 = v128.load(EP_BIAS + col, 16);
+        c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+        c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+      }
+      epilogue_store(r, c00); epilogue_store(r + 16, c01); r += sc;
+      epilogue_store(r, c10); epilogue_store(r + 16, c11); r += sc;
+      epilogue_store(r, c20); epilogue_store(r + 16, c21); r += sc;
+      epilogue_store(r, c30); epilogue_store(r + 16, c31);
+      return;
+    }
+    v128.store(r, c00); v128.store(r, c01, 16); r += sc;
+    v128.store(r, c10); v128.store(r, c11, 16); r += sc;
+    v128.store(r, c20); v128.store(r, c21, 16); r += sc;
+    v128.store(r, c30); v128.store(r, c31, 16);
     return;
   }
   // Partial tile: spill, then write only the mr×nr valid elements.
@@ -139,17 +226,57 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     for (let j = 0; j < nr; j++) {
       const off = <usize>j << 2;
       let v = load<f32>(src + off);
-      if (accum) v += load<f32>(dst + off);
-      store<f32>(dst + off, v);
+      if (accum) v = load<f32>(dst + off) + v;
+      if (ep) {
+        if (EP_BIAS != 0) v += load<f32>(EP_BIAS + col + off);
+        epilogue_store_lane(dst + off, v);
+      } else {
+        store<f32>(dst + off, v);
+      }
     }
   }
 }
 
+// f(v) for the forward epilogue: the activation kernels' vector formulas, so results match them.
+@inline function ep_act(v: v128): v128 {
+  const act = EP_KIND & 7;
+  if (act == 1) { const one = f32x4.splat(1); return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(v)))); }
+  if (act == 2) return tanh_f32x4(v);
+  if (act == 3) return f32x4.max(v, f32x4.splat(0));
+  return v128.bitselect(v, f32x4.mul(v, f32x4.splat(EP_ALPHA)), f32x4.gt(v, f32x4.splat(0)));
+}
+
+// g ⊙ f'(y) for the backward epilogue, as the *_grad_f32 kernels compute it (act 0: g).
+@inline function ep_grad(g: v128, y: v128): v128 {
+  const act = EP_KIND & 7;
+  if (act == 1) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+  if (act == 2) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+  if (act == 3) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
+  if (act == 4) return v128.bitselect(g, f32x4.mul(g, f32x4.splat(EP_ALPHA)), f32x4.gt(y, f32x4.splat(0)));
+  return g;
+}
+
+// C = v at addr, then the second output of the epilogue, if any.
+@inline function epilogue_store(addr: usize, v: v128): void {
+  v128.store(addr, v);
+  if (!EP_HAS2) return;
+  if ((EP_KIND & EP_BACKWARD) != 0) v128.store(addr + EP_OUT2, ep_grad(v, v128.load(addr + EP_Y)));
+  else v128.store(addr + EP_OUT2, ep_act(v));
+}
+
+// One element of a partial tile through the same vector formulas (lane 0), so edges match bodies.
+function epilogue_store_lane(addr: usize, v: f32): void {
+  store<f32>(addr, v);
+  if (!EP_HAS2) return;
+  const x = f32x4.splat(v);
+  const r = (EP_KIND & EP_BACKWARD) != 0 ? ep_grad(x, f32x4.splat(load<f32>(addr + EP_Y))) : ep_act(x);
+  store<f32>(addr + EP_OUT2, f32x4.extract_lane(r, 0));
+}
 
 // The same tile with A read in place: rows r0..r3 step by `ka` bytes per k (row-major A: 4;
 // transposed A: its row stride). Rows past mr point at row 0 and are not stored.
 @inline function kernel_4x8_direct(r0: usize, r1: usize, r2: usize, r3: usize, ka: usize, bp: usize, kc: i32,
-                                   c: usize, sc: usize, mr: i32, nr: i32, accum: bool): void {
+                                   c: usize, sc: usize, mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -167,12 +294,12 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     r0 += ka; r1 += ka; r2 += ka; r3 += ka; bp += 32;
   }
-  store_tile(c, sc, mr, nr, accum, c00, c01, c10, c11, c20, c21, c30, c31);
+  store_tile(c, sc, mr, nr, accum, ep, col, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 // Rows i0..i0+mc of C over columns j0..j0+nc (at most 2 panels) for one k block, A unpacked.
 function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0: i32, nc: i32,
-                  p0: i32, kc: i32, trans: bool, accum: bool): void {
+                  p0: i32, kc: i32, trans: bool, accum: bool, ep: bool): void {
   // op(A)[i,p] is at a + i·sa + p·4, or (transposed) a + p·sa + i·4
   const rs: usize = trans ? 4 : sa;
   const ka: usize = trans ? sa : 4;
@@ -185,7 +312,8 @@ function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0
       const mr = min(MR, mc - ir);
       const r0 = base + <usize>i * rs;
       const r1 = mr > 1 ? r0 + rs : r0, r2 = mr > 2 ? r0 + rs * 2 : r0, r3 = mr > 3 ? r0 + rs * 3 : r0;
-      kernel_4x8_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + (<usize>(j0 + jr) << 2), sc, mr, nr, accum);
+      const col = <usize>(j0 + jr) << 2;
+      kernel_4x8_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + col, sc, mr, nr, accum, ep, col);
     }
   }
 }

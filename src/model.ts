@@ -725,8 +725,7 @@ export class Network {
       const l = ls[i]!;
       const input = i === 0 ? this.x : ls[i - 1]!.a;
       const dx = i === 0 ? (inputGrad ? this.dx : 0) : ls[i - 1]!.dout;
-      l.backward(input, rows, dx);
-      if (i > 0) ls[i - 1]!.activationBackward(rows);
+      l.backward(input, rows, dx, i > 0 ? ls[i - 1]! : null); // also the previous layer's delta, in the product's store
     }
   }
 }

@@ -1,8 +1,12 @@
 import { activate, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
-import type { Matmul } from '../wasm/threads.js';
+import type { Epilogue, Matmul } from '../wasm/threads.js';
 import type { Rng } from '../random.js';
 import type { ParamRef } from '../optim/index.js';
+
+/** Activation codes of the fused matmul epilogue (softmax is applied per row, after the product). */
+const EP_CODE: Record<OutputActivation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, leakyRelu: 4, softmax: 0 };
+const EP_BACKWARD = 8;
 
 /**
  * A fully connected layer: z = x·Wᵀ + b, a = f(z), W stored [out, in] row-major (row i holds
@@ -16,6 +20,10 @@ export class Dense {
   readonly gb: number; // 0 without bias
   /** Batch buffers, [capacity, out]: pre-activation, output, dE/d(output), dE/d(pre-activation). */
   z = 0; a = 0; dout = 0; delta = 0;
+  /** The fused epilogues of the three products (pointers refreshed by plan()); reused, never reallocated. */
+  private readonly fwdEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
+  private readonly gradEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
+  private readonly dxEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
 
   constructor(
     private readonly be: Backend,
@@ -35,6 +43,10 @@ export class Dense {
       this.b = hasBias ? arena.alloc(outSize) : 0;
       if (this.b) blocks.push(this.b);
       this.gb = hasBias ? arena.alloc(outSize) : 0;
+      this.fwdEp.bias = this.b;
+      this.fwdEp.ep = EP_CODE[activation];
+      this.fwdEp.alpha = alpha;
+      this.gradEp.rowsum = this.gb;
     } catch (e) {
       for (const p of blocks) arena.free(p);
       throw e;
@@ -67,6 +79,7 @@ export class Dense {
       const dout = arena.alloc(n); fresh.push(dout);
       const delta = arena.alloc(n); fresh.push(delta);
       this.z = z; this.a = a; this.dout = dout; this.delta = delta;
+      this.fwdEp.out2 = this.fwdEp.ep !== 0 ? a : 0;
     } catch (e) {
       for (const p of fresh) arena.free(p);
       throw e;
@@ -74,13 +87,14 @@ export class Dense {
     return old;
   }
 
-  /** z = x·Wᵀ (+ b), a = f(z) for `rows` rows of x (ptr to [rows, in]). */
+  /**
+   * z = x·Wᵀ (+ b), a = f(z) for `rows` rows of x (ptr to [rows, in]): one product, with the bias
+   * and the activation applied in its store (softmax, per row, after it).
+   */
   forward(x: number, rows: number): void {
-    const k = this.be.kernels;
     const { inSize: nIn, outSize: nOut } = this;
-    this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0);
-    if (this.hasBias) k.bias_add_f32(this.z, this.b, rows, nOut, nOut * 4);
-    if (this.activation !== 'linear') activate(k, this.activation, this.alpha, this.a, this.z, rows, nOut);
+    this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0, this.fwdEp);
+    if (this.activation === 'softmax') activate(this.be.kernels, 'softmax', this.alpha, this.a, this.z, rows, nOut);
   }
 
   /** delta = dout ⊙ f'(a): from dE/d(output) to dE/d(pre-activation). */
@@ -88,13 +102,19 @@ export class Dense {
     activateGrad(this.be.kernels, this.activation, this.alpha, this.delta, this.dout, this.a, rows, this.outSize);
   }
 
-  /** From delta: ∇W = δᵀ·x, ∇b = Σ_rows δ, and dx = δ·W when dx ≠ 0 (ptr to [rows, in]). */
-  backward(x: number, rows: number, dx: number): void {
-    const k = this.be.kernels;
+  /**
+   * From delta: ∇W = δᵀ·x with ∇b = Σ_rows δ summed while δ is packed, and, when dx ≠ 0 (ptr to
+   * [rows, in]), dx = δ·W. When `prev` (the layer that produced x, so dx is its dout) is given,
+   * its delta = dx ⊙ f'(its output) is computed in the same product's store.
+   */
+  backward(x: number, rows: number, dx: number, prev: Dense | null = null): void {
     const { inSize: nIn, outSize: nOut } = this;
-    this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0);
-    if (this.hasBias) k.colsum_f32(this.gb, this.delta, rows, nOut, nOut * 4, 0);
-    if (dx) this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0);
+    this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0, this.gradEp);
+    if (!dx) return;
+    const e = this.dxEp;
+    if (prev) { e.ep = EP_CODE[prev.activation] | EP_BACKWARD; e.out2 = prev.delta; e.y = prev.a; e.alpha = prev.alpha; }
+    else { e.ep = 0; e.out2 = 0; e.y = 0; }
+    this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0, e);
   }
 
   /** Parameter/gradient pairs for an optimizer. */
@@ -110,6 +130,7 @@ export class Dense {
     for (const p of this.batchBlocks()) arena.free(p);
     for (const p of [this.w, this.gw, this.b, this.gb]) if (p) arena.free(p);
     this.z = this.a = this.dout = this.delta = 0;
+    this.fwdEp.out2 = 0;
   }
 
   /** The distinct batch buffers now allocated (z and a are one block for 'linear'). */

@@ -7,6 +7,13 @@ export interface Kernels {
   matmul_f32_nn(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
   matmul_f32_nt(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
   matmul_f32_tn(c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void;
+  /**
+   * A product with the layer's elementwise work fused into its store (see assembly/matmul.ts):
+   * layout 0 nn, 1 nt, 2 tn; C = v + bias[j]; forward (ep = act code) out2 = f(C); backward
+   * (ep = act code | 8) out2 = C ⊙ f'(y); rowsum[i] = Σ_p op(A)[i,p]. Zero pointers switch parts off.
+   */
+  matmul_f32_ep(layout: number, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number,
+    bias: number, ep: number, out2: number, y: number, alpha: number, rowsum: number): void;
   hadamard_f32(c: number, a: number, b: number, n: number): void;
   add_f32(c: number, a: number, b: number, n: number): void;
   axpy_f32(y: number, x: number, alpha: number, n: number): void;

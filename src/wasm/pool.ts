@@ -18,7 +18,16 @@ export class WorkerError extends WasmlpError {}
 
 export type Layout = 'nn' | 'nt' | 'tn';
 const OPS: Record<Layout, number> = { nn: 1, nt: 2, tn: 3 };
-const SLOT = 12; // float64s per job slot: op, c, a, b, m, n, k, sa, sb, sc, acc
+/** Layout codes of matmul_f32_ep. */
+export const LAYOUT_CODE: Record<Layout, number> = { nn: 0, nt: 1, tn: 2 };
+const SLOT = 18; // float64s per job slot: op, c, a, b, m, n, k, sa, sb, sc, acc, bias, ep, out2, y, alpha, rowsum
+
+/**
+ * The fused epilogue of a product (see Kernels.matmul_f32_ep); NO_EPILOGUE for a plain product.
+ * Reused by its owner: the training step allocates none.
+ */
+export interface Epilogue { bias: number; ep: number; out2: number; y: number; alpha: number; rowsum: number }
+export const NO_EPILOGUE: Readonly<Epilogue> = Object.freeze({ bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 });
 /** How long an idle worker (and the waiting caller) polls before sleeping in Atomics.wait. */
 const SPIN_MS = 2;
 
@@ -29,7 +38,6 @@ const { module, memory, ctrl, jobs, index, scratch } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 k.matmul_set_scratch(scratch);
 const c = new Int32Array(ctrl), j = new Float64Array(jobs);
-const fns = [null, k.matmul_f32_nn, k.matmul_f32_nt, k.matmul_f32_tn];
 let gen = 0;
 for (;;) {
   // spin briefly first: a training step issues products back to back, and waking from
@@ -43,7 +51,10 @@ for (;;) {
   const b = index * ${SLOT};
   const op = j[b];
   if (op !== 0) {
-    try { fns[op](j[b + 1], j[b + 2], j[b + 3], j[b + 4], j[b + 5], j[b + 6], j[b + 7], j[b + 8], j[b + 9], j[b + 10]); }
+    try {
+      k.matmul_f32_ep(op - 1, j[b + 1], j[b + 2], j[b + 3], j[b + 4], j[b + 5], j[b + 6], j[b + 7], j[b + 8], j[b + 9], j[b + 10],
+        j[b + 11], j[b + 12], j[b + 13], j[b + 14], j[b + 15], j[b + 16]);
+    }
     catch (e) { Atomics.store(c, 2, 1); }
   }
   Atomics.add(c, 1, 1);
@@ -63,6 +74,7 @@ export class ThreadPool {
   private readonly scratch: number[] = [];
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
   private readonly jobs: Float64Array;
+  private readonly mine = new Float64Array(SLOT); // the calling thread's part
   private gen = 0;
   private dead: Error | null = null;
   private closed = false;
@@ -94,47 +106,55 @@ export class ThreadPool {
   }
 
   /**
-   * C (+)= op(A)·op(B) on `threads` threads (see the kernels' signatures). Splits the larger of
-   * n (in multiples of 8) and m (multiples of 4); the calling thread takes the first part.
+   * C (+)= op(A)·op(B), with the epilogue `e`, on `threads` threads (see the kernels' signatures).
+   * Splits the larger of n (in multiples of 8) and m (multiples of 4); the calling thread takes
+   * the first part. The epilogue's pointers move with their part of C (bias and rowsum with the
+   * columns and rows they index; rowsum is computed by the thread holding column 0).
    */
   matmul(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number,
-    sa: number, sb: number, sc: number, acc: number, threads: number): void {
+    sa: number, sb: number, sc: number, acc: number, threads: number, e: Readonly<Epilogue> = NO_EPILOGUE): void {
     const kern = this.be.kernels;
-    const fn = layout === 'nn' ? kern.matmul_f32_nn : layout === 'nt' ? kern.matmul_f32_nt : kern.matmul_f32_tn;
-    if (threads <= 1) { fn(c, a, b, m, n, k, sa, sb, sc, acc); return; }
+    const code = LAYOUT_CODE[layout];
+    if (threads <= 1) { kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum); return; }
     if (this.dead) throw this.failure();
+    // Part t covers chunks [⌊chunks·t/threads⌋, ⌊chunks·(t+1)/threads⌋) of `unit` columns (or rows).
+    // Each part's arguments go straight into its job slot (the caller's own into `mine`): nothing is allocated.
     const byCols = n / 8 >= m / 4;
     const unit = byCols ? 8 : 4;
     const total = byCols ? n : m;
     const chunks = Math.ceil(total / unit);
-    const parts: [number, number][] = [];
-    for (let t = 0; t < threads; t++) {
-      const s = Math.floor((chunks * t) / threads) * unit, e = Math.min(total, Math.floor((chunks * (t + 1)) / threads) * unit);
-      if (e > s) parts.push([s, e]);
-    }
-    const sub = (s: number, e: number): number[] => {
-      if (byCols) { // columns s..e of C come from columns s..e of op(B)
-        const bOff = layout === 'nt' ? b + s * sb : b + s * 4;
-        return [c + s * 4, a, bOff, m, e - s, k, sa, sb, sc, acc];
-      }
-      const aOff = layout === 'tn' ? a + s * 4 : a + s * sa; // rows s..e of C come from rows s..e of op(A)
-      return [c + s * sc, aOff, b, e - s, n, k, sa, sb, sc, acc];
-    };
+    threads = Math.min(threads, chunks); // part 0 (the caller's) is never empty
     const j = this.jobs;
     for (let w = 0; w < this.size; w++) j[w * SLOT] = 0;
-    for (let p = 1; p < parts.length; p++) {
-      const args = sub(...parts[p]!);
-      const base = (p - 1) * SLOT;
-      j[base] = OPS[layout];
-      for (let i = 0; i < args.length; i++) j[base + 1 + i] = args[i]!;
+    for (let t = 0; t < threads; t++) {
+      const s = Math.floor((chunks * t) / threads) * unit, end = Math.min(total, Math.floor((chunks * (t + 1)) / threads) * unit);
+      if (end <= s) continue;
+      const dst = t === 0 ? this.mine : j, base = t === 0 ? 0 : (t - 1) * SLOT;
+      dst[base] = OPS[layout];
+      if (byCols) { // columns s..end of C come from columns s..end of op(B)
+        const d = s * 4;
+        dst[base + 1] = c + d; dst[base + 2] = a; dst[base + 3] = layout === 'nt' ? b + s * sb : b + d;
+        dst[base + 4] = m; dst[base + 5] = end - s;
+        dst[base + 11] = e.bias && e.bias + d; dst[base + 13] = e.out2 && e.out2 + d; dst[base + 14] = e.y && e.y + d;
+        dst[base + 16] = s === 0 ? e.rowsum : 0;
+      } else { // rows s..end of C come from rows s..end of op(A)
+        const d = s * sc;
+        dst[base + 1] = c + d; dst[base + 2] = layout === 'tn' ? a + s * 4 : a + s * sa; dst[base + 3] = b;
+        dst[base + 4] = end - s; dst[base + 5] = n;
+        dst[base + 11] = e.bias; dst[base + 13] = e.out2 && e.out2 + d; dst[base + 14] = e.y && e.y + d;
+        dst[base + 16] = e.rowsum && e.rowsum + s * 4;
+      }
+      dst[base + 6] = k; dst[base + 7] = sa; dst[base + 8] = sb; dst[base + 9] = sc; dst[base + 10] = acc;
+      dst[base + 12] = e.ep; dst[base + 15] = e.alpha;
     }
     Atomics.store(this.ctrl, 1, 0);
     Atomics.store(this.ctrl, 2, 0);
     this.gen = (this.gen + 1) & 0x3fffffff;
     Atomics.store(this.ctrl, 0, this.gen);
     Atomics.notify(this.ctrl, 0);
-    const mine = sub(...parts[0]!);
-    fn(mine[0]!, mine[1]!, mine[2]!, mine[3]!, mine[4]!, mine[5]!, mine[6]!, mine[7]!, mine[8]!, mine[9]!);
+    const q = this.mine;
+    kern.matmul_f32_ep(code, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, q[8]!, q[9]!, q[10]!,
+      q[11]!, q[12]!, q[13]!, q[14]!, q[15]!, q[16]!);
     // every worker answers each generation (idle ones with op 0); wait with a deadline so a dead worker is an error, not a hang
     const now = performance.now();
     const deadline = now + 2000 + (2 * m * n * k) / 5e7;

@@ -2,9 +2,9 @@
 // closed when the last of them is disposed.
 import { availableParallelism } from 'node:os';
 import type { Backend } from './kernels.js';
-import { PARALLEL_MIN_FLOPS, ThreadPool, type Layout } from './pool.js';
+import { LAYOUT_CODE, NO_EPILOGUE, PARALLEL_MIN_FLOPS, ThreadPool, type Epilogue, type Layout } from './pool.js';
 
-export { PARALLEL_MIN_FLOPS, WorkerError, type Layout } from './pool.js';
+export { NO_EPILOGUE, PARALLEL_MIN_FLOPS, WorkerError, type Epilogue, type Layout } from './pool.js';
 
 const pools = new WeakMap<Backend, { pool: ThreadPool; users: number }>();
 
@@ -24,14 +24,15 @@ export class Matmul {
     this.maxThreads = Math.max(1, Math.min(threads, autoThreads()));
   }
 
-  run(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number): void {
+  /** C (+)= op(A)·op(B) with the fused epilogue `e` (none by default); see Kernels.matmul_f32_ep. */
+  run(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number,
+    e: Readonly<Epilogue> = NO_EPILOGUE): void {
     if (this.maxThreads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS) {
       const pool = this.pool();
       const t = pool ? pool.threadsFor(m, n, k, this.maxThreads) : 1;
-      if (pool && t > 1) { pool.matmul(layout, c, a, b, m, n, k, sa, sb, sc, acc, t); return; }
+      if (pool && t > 1) { pool.matmul(layout, c, a, b, m, n, k, sa, sb, sc, acc, t, e); return; }
     }
-    const kern = this.be.kernels;
-    (layout === 'nn' ? kern.matmul_f32_nn : layout === 'nt' ? kern.matmul_f32_nt : kern.matmul_f32_tn)(c, a, b, m, n, k, sa, sb, sc, acc);
+    this.be.kernels.matmul_f32_ep(LAYOUT_CODE[layout], c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
   }
 
   /** The pool this budget uses (grown or created on demand), or null once it has failed. */
