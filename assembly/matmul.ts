@@ -113,7 +113,8 @@ function gemm(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
           let cp = c + <usize>i0 * sc + col;
           for (let ir = 0; ir < mc; ir += MR) {
             const ap = PACK_A + <usize>(ir / MR) * <usize>(kc * MR * 4);
-            kernel_4x8(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum, ep, col);
+            if (nr > 4) kernel_4x8(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum, ep, col);
+            else kernel_4x4(ap, bp, kc, cp, sc, min(MR, mc - ir), nr, accum, ep, col);
             cp += sc * MR;
           }
         }
@@ -183,6 +184,23 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
   store_tile(c, sc, mr, nr, accum, ep, col, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
+// A last panel of at most 4 columns: half the tile, reading the first half of each packed B row
+// (the zero padding is never loaded), so a 10-column output costs 12 columns of work, not 16.
+@inline function kernel_4x4(ap: usize, bp: usize, kc: i32, c: usize, sc: usize,
+                            mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
+  let c00 = f32x4.splat(0), c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    c00 = madd(v128.load32_splat(ap), b0, c00);
+    c10 = madd(v128.load32_splat(ap, 4), b0, c10);
+    c20 = madd(v128.load32_splat(ap, 8), b0, c20);
+    c30 = madd(v128.load32_splat(ap, 12), b0, c30);
+    ap += 16; bp += 32;
+  }
+  const z = f32x4.splat(0);
+  store_tile(c, sc, mr, nr, accum, ep, col, c00, z, c10, z, c20, z, c30, z);
+}
+
 // Writes (or adds, when accum) the valid mr×nr part of an MR×NR accumulator tile to C; with ep,
 // through the epilogue (col: byte offset of the tile's first column, for the bias).
 @inline function store_tile(c: usize, sc: usize, mr: i32, nr: i32, accum: bool, ep: bool, col: usize,
@@ -213,6 +231,28 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
     v128.store(r, c10); v128.store(r, c11, 16); r += sc;
     v128.store(r, c20); v128.store(r, c21, 16); r += sc;
     v128.store(r, c30); v128.store(r, c31, 16);
+    return;
+  }
+  if (mr == MR && nr == 4) { // a full half tile (kernel_4x4)
+    let r = c;
+    if (accum) {
+      c00 = f32x4.add(v128.load(r), c00); r += sc;
+      c10 = f32x4.add(v128.load(r), c10); r += sc;
+      c20 = f32x4.add(v128.load(r), c20); r += sc;
+      c30 = f32x4.add(v128.load(r), c30);
+      r = c;
+    }
+    if (ep) {
+      if (EP_BIAS != 0) {
+        const b0 = v128.load(EP_BIAS + col);
+        c00 = f32x4.add(c00, b0); c10 = f32x4.add(c10, b0); c20 = f32x4.add(c20, b0); c30 = f32x4.add(c30, b0);
+      }
+      epilogue_store(r, c00); r += sc; epilogue_store(r, c10); r += sc;
+      epilogue_store(r, c20); r += sc; epilogue_store(r, c30);
+      return;
+    }
+    v128.store(r, c00); r += sc; v128.store(r, c10); r += sc;
+    v128.store(r, c20); r += sc; v128.store(r, c30);
     return;
   }
   // Partial tile: spill, then write only the mr×nr valid elements.
@@ -297,6 +337,22 @@ function epilogue_store_lane(addr: usize, v: f32): void {
   store_tile(c, sc, mr, nr, accum, ep, col, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
+// kernel_4x4 with A read in place.
+@inline function kernel_4x4_direct(r0: usize, r1: usize, r2: usize, r3: usize, ka: usize, bp: usize, kc: i32,
+                                   c: usize, sc: usize, mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
+  let c00 = f32x4.splat(0), c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    c00 = madd(v128.load32_splat(r0), b0, c00);
+    c10 = madd(v128.load32_splat(r1), b0, c10);
+    c20 = madd(v128.load32_splat(r2), b0, c20);
+    c30 = madd(v128.load32_splat(r3), b0, c30);
+    r0 += ka; r1 += ka; r2 += ka; r3 += ka; bp += 32;
+  }
+  const z = f32x4.splat(0);
+  store_tile(c, sc, mr, nr, accum, ep, col, c00, z, c10, z, c20, z, c30, z);
+}
+
 // Rows i0..i0+mc of C over columns j0..j0+nc (at most 2 panels) for one k block, A unpacked.
 function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0: i32, nc: i32,
                   p0: i32, kc: i32, trans: bool, accum: bool, ep: bool): void {
@@ -313,7 +369,8 @@ function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0
       const r0 = base + <usize>i * rs;
       const r1 = mr > 1 ? r0 + rs : r0, r2 = mr > 2 ? r0 + rs * 2 : r0, r3 = mr > 3 ? r0 + rs * 3 : r0;
       const col = <usize>(j0 + jr) << 2;
-      kernel_4x8_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + col, sc, mr, nr, accum, ep, col);
+      if (nr > 4) kernel_4x8_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + col, sc, mr, nr, accum, ep, col);
+      else kernel_4x4_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + col, sc, mr, nr, accum, ep, col);
     }
   }
 }
