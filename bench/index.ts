@@ -43,16 +43,27 @@ for (const f of selected) {
 // The issue's targets, reported next to what was measured (informational only).
 const summary: Record<string, string | number>[] = [];
 const mm = results.matmul?.values;
+const pk = results.peak?.values;
 if (mm) {
-  for (const s of matmul.SHAPES.slice(0, 3)) {
+  for (const s of matmul.SHAPES) {
+    const small = s.n < 64; // the output-layer shape: the issue asks ≥ 50 % of peak there, ≥ 90 % elsewhere
     for (const l of ['nn', 'nt', 'tn']) {
       for (const v of ['baseline', 'relaxed']) {
         const g = mm[`${l} ${s.m}×${s.n}×${s.k} ${v}`];
         if (g === undefined) continue;
-        summary.push({
-          target: `matmul ${l} ${s.m}×${s.n}×${s.k} ≥ ${TARGET_GFLOPS} GFLOP/s`, build: v,
-          measured: `${fmt(g, 1)} GFLOP/s`, status: g >= TARGET_GFLOPS ? 'met' : 'not met',
-        });
+        const peakG = pk?.[v];
+        if (peakG) {
+          const want = small ? 50 : 90, pct = (100 * g) / peakG;
+          summary.push({
+            target: `matmul ${l} ${s.m}×${s.n}×${s.k} ≥ ${want}% of peak`, build: v,
+            measured: `${fmt(pct, 0)}% (${fmt(g, 1)} of ${fmt(peakG, 1)} GFLOP/s)`, status: pct >= want ? 'met' : 'not met',
+          });
+        } else if (!small) {
+          summary.push({
+            target: `matmul ${l} ${s.m}×${s.n}×${s.k} ≥ ${TARGET_GFLOPS} GFLOP/s`, build: v,
+            measured: `${fmt(g, 1)} GFLOP/s`, status: g >= TARGET_GFLOPS ? 'met' : 'not met',
+          });
+        }
       }
     }
   }
@@ -63,6 +74,13 @@ if (tr?.wasmMs !== undefined) {
     target: `train step ${train.SIZES.join('-')} batch ${train.BATCH} ≤ ${TARGET_STEP_MS} ms`, build: 'Network default',
     measured: `${fmt(tr.wasmMs, 2)} ms`, status: tr.wasmMs <= TARGET_STEP_MS ? 'met' : 'not met',
   });
+  if (tr.wasmThreadsMs !== undefined && tr.threads !== undefined && tr.threads > 1) {
+    const speedup = tr.wasmMs / tr.wasmThreadsMs;
+    summary.push({
+      target: `train step, ${tr.threads} threads ≥ 1.7× one thread`, build: 'Network default',
+      measured: `${fmt(speedup, 2)}×`, status: speedup >= 1.7 ? 'met' : 'not met',
+    });
+  }
 }
 const br = results.brain?.values;
 if (br) {

@@ -180,7 +180,7 @@ export async function run(): Promise<FamilyResult> {
   ];
   return {
     title: `train: one SGD step, ${SIZES.join('-')}, batch ${BATCH}`, rows, notes,
-    values: { wasmMs: wasmT.medianMs, wasmThreadsMs: wasmN.medianMs, jsMs: jsT.medianMs },
+    values: { wasmMs: wasmT.medianMs, wasmThreadsMs: wasmN.medianMs, threads: autoThreads(), jsMs: jsT.medianMs },
   };
 }
 

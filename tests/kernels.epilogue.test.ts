@@ -62,7 +62,8 @@ describe.each(simdVariants())('fused matmul epilogues [%s]', (variant: SimdVaria
 
   beforeAll(() => {
     mem = new Mem(variant);
-    [A, B, C, O, Y, C2, O2] = [0, 0, 0, 0, 0, 0, 0].map(() => mem.alloc(CAP));
+    A = mem.alloc(CAP); B = mem.alloc(CAP); C = mem.alloc(CAP); O = mem.alloc(CAP);
+    Y = mem.alloc(CAP); C2 = mem.alloc(CAP); O2 = mem.alloc(CAP);
     BIAS = mem.alloc(1024); RS = mem.alloc(1024); RS2 = mem.alloc(1024);
     fillUniform(mem.f32(A, CAP), rng);
     fillUniform(mem.f32(B, CAP), rng);
