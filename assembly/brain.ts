@@ -43,24 +43,27 @@ const TANH = 3;
 @inline function fgb(r: usize): usize { return <usize>load<u32>(r, 32); }
 
 // 1/(1 + e^−x) per lane. Per-sample training is one long chain of dependent operations, so this
-// exp is built for latency: the scheme and coefficients of simd.ts's exp_f32x4 (Cephes expf,
-// relative error ≤ 2e-7, input clamped so the result is finite), but rounding by the 1.5·2^23
-// trick and the polynomial by Estrin's scheme (about half the dependent steps of Horner's).
+// exp is built for latency, not throughput: e^v = 2^n·q(r), n = round(v·log2 e), r = v − n·ln 2 in
+// one step, q the degree-5 Cephes expf polynomial (relative error ≤ 2e-7 on |r| ≤ ln2/2) in Estrin
+// form: ((1 + r) + r²·(c2 + c3·r)) + r⁴·((c4 + c5·r) + r²·(c6 + c7·r)), three multiply-add levels
+// from r instead of four. The one-step reduction rounds n·ln 2 to float32 (up to 2^−24·|v|
+// absolute error in r); its effect on the sigmoid, σ(1−σ)·|v|·2^−24, stays below 2e-8 for every v.
+// The input is clamped as in simd.ts's exp_f32x4, so the result is finite; NaN stays NaN.
 @inline function sigmoid(x: v128): v128 {
-  const v = f32x4.pmax(f32x4.pmin(f32x4.neg(x), f32x4.splat(88.0)), f32x4.splat(-87.33654)); // NaN stays NaN
-  const magic = f32x4.splat(12582912.0);
-  const t = f32x4.add(f32x4.mul(v, f32x4.splat(1.44269504088896341)), magic); // round(v·log2 e) in the low bits
-  const n = f32x4.sub(t, magic);
-  const r = f32x4.sub(f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const v = f32x4.pmax(f32x4.pmin(f32x4.neg(x), f32x4.splat(88.0)), f32x4.splat(-87.33654));
+  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.44269504088896341)));
+  const r = f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.6931471805599453)));
+  // e^r ≈ 1 + r + r²·P(r), P the Cephes degree-5 polynomial; the degree-7 whole by Estrin's scheme
   const r2 = f32x4.mul(r, r);
-  const p01 = f32x4.add(f32x4.mul(r, f32x4.splat(1.6666665459e-1)), f32x4.splat(5.0000001201e-1));
-  const p23 = f32x4.add(f32x4.mul(r, f32x4.splat(8.3334519073e-3)), f32x4.splat(4.1665795894e-2));
-  const p45 = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
-  const p = f32x4.add(f32x4.add(p01, f32x4.mul(r2, p23)), f32x4.mul(f32x4.mul(r2, r2), p45));
-  const er = f32x4.add(f32x4.add(r, f32x4.splat(1)), f32x4.mul(r2, p));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
+  const r4 = f32x4.mul(r2, r2);
+  const q01 = f32x4.add(r, f32x4.splat(1.0));
+  const q23 = madd(r, f32x4.splat(1.6666665459e-1), f32x4.splat(5.0000001201e-1));
+  const q45 = madd(r, f32x4.splat(8.3334519073e-3), f32x4.splat(4.1665795894e-2));
+  const q67 = madd(r, f32x4.splat(1.9875691500e-4), f32x4.splat(1.3981999507e-3));
+  const q = madd(r4, madd(r2, q67, q45), madd(r2, q23, q01));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, f32x4.mul(er, pow2n)));
+  return f32x4.div(one, madd(q, pow2n, one));
 }
 
 // f(x) per lane; brain.js 2: sigmoid 1/(1+e^−x), relu x<0?0:x, leaky-relu max(x, αx), tanh.
@@ -327,7 +330,9 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
 
 // `one`: a single output (a constant here, so each variant is compiled on its own): layer 2 is one
 // row, its sum a horizontal add, and the column copy is not needed.
-@inline function narrowPasses(plan: usize, x: usize, t: usize, count: i32, passes: i32, lr: f32, mom: f32, alpha: f32, thresh: f64, act: i32, one: bool): i32 {
+// `in2`: at most two inputs (a constant too): columns 2 and 3 of W1 are padding, zero for good, so
+// they are neither kept in registers nor updated (fewer live vectors: less spilling in the loop).
+@inline function narrowPasses(plan: usize, x: usize, t: usize, count: i32, passes: i32, lr: f32, mom: f32, alpha: f32, thresh: f64, act: i32, one: bool, in2: bool): i32 {
   const r1 = rec(plan, 1), r2 = rec(plan, 2);
   const w1 = fw(r1), v1 = fv(r1), w2 = fw(r2), v2 = fv(r2);
   const lanes = i32x4(0, 1, 2, 3);
@@ -344,8 +349,8 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
   let b1 = v128.load(fb(r1)), b2 = v128.load(fb(r2));
   // layer-1 sums of the first sample, directly
   let xv = v128.load(x);
-  let x0 = lane(xv, 0), x1 = lane(xv, 1), x2 = lane(xv, 2), x3 = lane(xv, 3);
-  let z1 = f32x4.add(f32x4.add(b1, madd(x0, W1c0, f32x4.mul(x1, W1c1))), madd(x2, W1c2, f32x4.mul(x3, W1c3)));
+  let z1 = f32x4.add(b1, madd(lane(xv, 0), W1c0, f32x4.mul(lane(xv, 1), W1c1)));
+  if (!in2) z1 = f32x4.add(z1, madd(lane(xv, 2), W1c2, f32x4.mul(lane(xv, 3), W1c3)));
   let p = 0;
   while (p < passes) {
     let sum: f64 = 0;
@@ -369,18 +374,28 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
       const q = f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi));
       sum += (f64x2.extract_lane(q, 0) + f64x2.extract_lane(q, 1)) * invOut;
       const d2 = derive(e, a2, act, alpha);
-      // hidden deltas from the rows of W2 before its update
-      const g0 = lane(d2, 0), g1 = lane(d2, 1), g2 = lane(d2, 2), g3 = lane(d2, 3);
-      const err1 = one ? f32x4.mul(g0, W2r0) : f32x4.add(madd(g0, W2r0, f32x4.mul(g1, W2r1)), madd(g2, W2r2, f32x4.mul(g3, W2r3)));
-      const d1 = derive(err1, a1, act, alpha);
       // the next sample (the first again after the last) and its layer-1 sums before δ1's update
       const xn = v128.load(x + (s + 1 == count ? 0 : <usize>(s + 1) << 4));
       const n0 = lane(xn, 0), n1 = lane(xn, 1), n2 = lane(xn, 2), n3 = lane(xn, 3);
-      const A = f32x4.add(
-        f32x4.add(b1, madd(n0, madd(vm, V1c0, W1c0), f32x4.mul(n1, madd(vm, V1c1, W1c1)))),
-        madd(n2, madd(vm, V1c2, W1c2), f32x4.mul(n3, madd(vm, V1c3, W1c3))));
+      let A = f32x4.add(b1, madd(n0, madd(vm, V1c0, W1c0), f32x4.mul(n1, madd(vm, V1c1, W1c1))));
+      if (!in2) A = f32x4.add(A, madd(n2, madd(vm, V1c2, W1c2), f32x4.mul(n3, madd(vm, V1c3, W1c3))));
       const xx = f32x4.mul(xv, xn);
       const c = f32x4.add(lane(f32x4.add(xx, v128.shuffle<f32>(xx, xx, 2, 3, 0, 1)), 0), lane(f32x4.add(xx, v128.shuffle<f32>(xx, xx, 2, 3, 0, 1)), 1));
+      const L = f32x4.mul(vlr, f32x4.add(c, f32x4.splat(1)));
+      // hidden deltas from the rows of W2 before its update: δ1 = (Σ_i δ2_i·W2_i) ⊙ f'(a1), taken as
+      // Σ_i δ2_i·(W2_i ⊙ f'(a1)) (f' is linear in its first argument), whose factors are ready
+      // before δ2 is; and z1' = A + lr·δ1·(x·x' + 1) as A + δ2_0·(K0·L) for one output.
+      const g0 = lane(d2, 0), g1 = lane(d2, 1), g2 = lane(d2, 2), g3 = lane(d2, 3);
+      const K0 = derive(W2r0, a1, act, alpha);
+      let d1: v128;
+      if (one) {
+        d1 = f32x4.mul(g0, K0);
+        z1 = madd(g0, f32x4.mul(K0, L), A);
+      } else {
+        const K1 = derive(W2r1, a1, act, alpha), K2 = derive(W2r2, a1, act, alpha), K3 = derive(W2r3, a1, act, alpha);
+        d1 = f32x4.add(madd(g0, K0, f32x4.mul(g1, K1)), madd(g2, K2, f32x4.mul(g3, K3)));
+        z1 = madd(d1, L, A);
+      }
       // layer 2: v = lr·δ·a1 + μ·v, w += v, by rows and by columns; b2 += lr·δ
       const ld2 = f32x4.mul(vlr, d2);
       const l0 = lane(ld2, 0), l1 = lane(ld2, 1), l2 = lane(ld2, 2), l3 = lane(ld2, 3);
@@ -397,13 +412,15 @@ export function brain_train_pass_f32(plan: usize, x: usize, t: usize, count: i32
       b2 = madd(vlr, d2, b2);
       // layer 1, by columns
       const ld1 = f32x4.mul(vlr, d1);
-      z1 = madd(ld1, f32x4.add(c, f32x4.splat(1)), A);
-      V1c0 = madd(ld1, x0, f32x4.mul(vm, V1c0)); W1c0 = f32x4.add(W1c0, V1c0);
-      V1c1 = madd(ld1, x1, f32x4.mul(vm, V1c1)); W1c1 = f32x4.add(W1c1, V1c1);
-      V1c2 = madd(ld1, x2, f32x4.mul(vm, V1c2)); W1c2 = f32x4.add(W1c2, V1c2);
-      V1c3 = madd(ld1, x3, f32x4.mul(vm, V1c3)); W1c3 = f32x4.add(W1c3, V1c3);
+      // the lanes of x are taken again here rather than kept live across the sample (registers)
+      V1c0 = madd(ld1, lane(xv, 0), f32x4.mul(vm, V1c0)); W1c0 = f32x4.add(W1c0, V1c0);
+      V1c1 = madd(ld1, lane(xv, 1), f32x4.mul(vm, V1c1)); W1c1 = f32x4.add(W1c1, V1c1);
+      if (!in2) {
+        V1c2 = madd(ld1, lane(xv, 2), f32x4.mul(vm, V1c2)); W1c2 = f32x4.add(W1c2, V1c2);
+        V1c3 = madd(ld1, lane(xv, 3), f32x4.mul(vm, V1c3)); W1c3 = f32x4.add(W1c3, V1c3);
+      }
       b1 = madd(vlr, d1, b1);
-      xv = xn; x0 = n0; x1 = n1; x2 = n2; x3 = n3;
+      xv = xn;
     }
     const err = sum / <f64>count;
     store<f64>(plan, err, 8);
@@ -425,15 +442,21 @@ export function brain_train_f32(plan: usize, x: usize, t: usize, count: i32, pas
   if (batch <= 1 && isNarrow(plan)) {
     const act = load<i32>(plan, 4);
     if (fsize(rec(plan, 2)) == 1) {
-      if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, true);
-      if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, true);
-      if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, true);
-      return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, true);
+      if (fsize(rec(plan, 0)) <= 2) {
+        if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, true, true);
+        if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, true, true);
+        if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, true, true);
+        return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, true, true);
+      }
+      if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, true, false);
+      if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, true, false);
+      if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, true, false);
+      return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, true, false);
     }
-    if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, false);
-    if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, false);
-    if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, false);
-    return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, false);
+    if (act == SIGMOID) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, SIGMOID, false, false);
+    if (act == RELU) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, RELU, false, false);
+    if (act == LEAKY) return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, LEAKY, false, false);
+    return narrowPasses(plan, x, t, count, passes, lr, mom, alpha, thresh, TANH, false, false);
   }
   let p = 0;
   while (p < passes) {
