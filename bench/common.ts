@@ -66,6 +66,38 @@ export function measure(name: string, fn: () => unknown, o: MeasureOptions = {})
   return { medianMs: r.latency.p50, minMs: r.latency.min, meanMs: r.latency.mean, rme: r.latency.rme, samples: r.latency.samplesCount };
 }
 
+/**
+ * Times several functions in interleaved rounds (A, B, C, A, B, C, …: each round a short tinybench
+ * run per function, samples kept), so that a burst of load from elsewhere on a shared machine falls
+ * on all of them alike; ratios between them (1 vs N threads) are then far steadier than from back-to-
+ * back runs. Each function is warmed up once before the first round. Statistics over all rounds' samples.
+ */
+export function measureInterleaved(tasks: [name: string, fn: () => unknown][], o: MeasureOptions & { rounds?: number } = {}): Timing[] {
+  const rounds = o.rounds ?? 8;
+  const all: number[][] = tasks.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    tasks.forEach(([name, fn], i) => {
+      const bench = new Bench({
+        name, time: (o.time ?? 300) / rounds, iterations: Math.max(2, Math.ceil((o.iterations ?? 10) / rounds)),
+        warmup: r === 0, warmupTime: o.warmupTime ?? 100, warmupIterations: o.warmupIterations ?? 3,
+        timestampProvider: 'hrtimeNow', throws: true, retainSamples: true,
+      });
+      bench.add(name, fn, { async: false });
+      const [task] = bench.runSync();
+      const lat = task?.result && 'latency' in task.result ? task.result.latency : undefined;
+      if (!lat?.samples) throw new Error(`${name}: benchmark did not complete`);
+      all[i]!.push(...lat.samples);
+    });
+  }
+  return all.map((xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    const n = v.length, mean = v.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+    const median = n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+    return { medianMs: median, minMs: v[0]!, meanMs: mean, rme: (100 * 1.96 * sd) / Math.sqrt(n) / mean, samples: n };
+  });
+}
+
 /** mulberry32: the same seed gives the same inputs on every run and platform. */
 export class SeededRandom {
   private state: number;

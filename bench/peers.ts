@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Network } from '../src/model.js';
 import { backend } from '../src/wasm/kernels.js';
 import { ThreadPool, type Layout } from '../src/wasm/pool.js';
-import { SeededRandom, fmt, formatTable, gflops, header, measure } from './common.js';
+import { SeededRandom, fmt, formatTable, gflops, header, measure, measureInterleaved, type Timing } from './common.js';
 import { run as runPeak } from './peak.js';
 import { run as runBrain } from './brain.js';
 
@@ -55,8 +55,10 @@ async function matmulRows(peak: number): Promise<Row[]> {
     const jc = new Float32Array(m * n);
     for (const layout of ['nn', 'nt', 'tn'] as Layout[]) {
       const sa = layout === 'tn' ? m * 4 : k * 4, sb = layout === 'nt' ? k * 4 : n * 4;
-      const one = measure(`wasmlp ${layout}`, () => pool.matmul(layout, pc, pa, pb, m, n, k, sa, sb, n * 4, 0, 1), FAST);
-      const many = measure(`wasmlp ${layout} ×${THREADS}`, () => pool.matmul(layout, pc, pa, pb, m, n, k, sa, sb, n * 4, 0, THREADS), FAST);
+      const [one, many] = measureInterleaved([
+        [`wasmlp ${layout}`, () => pool.matmul(layout, pc, pa, pb, m, n, k, sa, sb, n * 4, 0, 1)],
+        [`wasmlp ${layout} ×${THREADS}`, () => pool.matmul(layout, pc, pa, pb, m, n, k, sa, sb, n * 4, 0, THREADS)],
+      ], FAST) as [Timing, Timing];
       const tfRun = (): void => {
         const r = layout === 'nn' ? tf.matMul(ta, tb) : layout === 'nt' ? tf.matMul(ta, tbt, false, true) : tf.matMul(tat, tb, true, false);
         r.dataSync(); r.dispose();
@@ -101,8 +103,9 @@ async function trainingRows(): Promise<{ step: Row[]; fit: Row[] }> {
   const make = (threads: number): Network => new Network({ layers: SIZES, activation: 'relu', outputActivation: 'softmax', learningRate: LR, seed: 3, threads });
   const n1 = make(1), nN = make(THREADS);
   const w0 = n1.getWeights();
-  const s1 = measure('wasmlp step 1t', () => n1.trainBatch(x, y), FAST);
-  const sN = measure(`wasmlp step ${THREADS}t`, () => nN.trainBatch(x, y), FAST);
+  const [s1, sN] = measureInterleaved([
+    ['wasmlp step 1t', () => n1.trainBatch(x, y)], [`wasmlp step ${THREADS}t`, () => nN.trainBatch(x, y)],
+  ], { ...FAST, time: 2 * (FAST.time ?? 300) }) as [Timing, Timing];
   const tx = tf.tensor2d(x, [BATCH, SIZES[0]!]), ty = tf.tensor2d(y, [BATCH, 10]);
   const step: Row[] = [];
   const tfStep: Record<string, number> = {};

@@ -4,7 +4,9 @@
 import { Network } from '../src/model.js';
 import { backend } from '../src/wasm/kernels.js';
 import { autoThreads } from '../src/wasm/threads.js';
-import { SeededRandom, fmt, gflops, header, isMain, measure, printFamily, type FamilyResult } from './common.js';
+import {
+  SeededRandom, fmt, gflops, header, isMain, measure, measureInterleaved, printFamily, type FamilyResult, type Timing,
+} from './common.js';
 
 export const SIZES = [784, 256, 128, 10];
 export const BATCH = 128;
@@ -151,8 +153,10 @@ export async function run(): Promise<FamilyResult> {
   for (let i = 0; i < W1.length; i++) dW = Math.max(dW, Math.abs(W1[i]! - js.W[0]![i]!));
 
   const simd = backend().simd;
-  const wasmT = measure('train wasm', () => net.trainBatch(x, y), WASM_TIMING);
-  const wasmN = measure('train wasm threads', () => threaded.trainBatch(x, y), WASM_TIMING);
+  // interleaved rounds, so the 1-thread / N-thread ratio does not depend on when load came and went
+  const [wasmT, wasmN] = measureInterleaved([
+    ['train wasm', () => net.trainBatch(x, y)], ['train wasm threads', () => threaded.trainBatch(x, y)],
+  ], { ...WASM_TIMING, time: 2 * WASM_TIMING.time }) as [Timing, Timing];
   const jsT = measure('train js', () => js.step(x, labels), JS_TIMING);
   net.dispose();
   threaded.dispose();
