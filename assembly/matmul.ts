@@ -168,7 +168,8 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const bend = bp + (<usize>kc << 5); // loop on the B pointer: no counter (one register and one add fewer)
+  while (bp < bend) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     const a0 = v128.load32_splat(ap);
@@ -189,7 +190,8 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
 @inline function kernel_4x4(ap: usize, bp: usize, kc: i32, c: usize, sc: usize,
                             mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
   let c00 = f32x4.splat(0), c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const bend = bp + (<usize>kc << 5); // loop on the B pointer: no counter (one register and one add fewer)
+  while (bp < bend) {
     const b0 = v128.load(bp);
     c00 = madd(v128.load32_splat(ap), b0, c00);
     c10 = madd(v128.load32_splat(ap, 4), b0, c10);
@@ -321,7 +323,8 @@ function epilogue_store_lane(addr: usize, v: f32): void {
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const bend = bp + (<usize>kc << 5); // loop on the B pointer: no counter (one register and one add fewer)
+  while (bp < bend) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     const a0 = v128.load32_splat(r0);
@@ -341,7 +344,8 @@ function epilogue_store_lane(addr: usize, v: f32): void {
 @inline function kernel_4x4_direct(r0: usize, r1: usize, r2: usize, r3: usize, ka: usize, bp: usize, kc: i32,
                                    c: usize, sc: usize, mr: i32, nr: i32, accum: bool, ep: bool, col: usize): void {
   let c00 = f32x4.splat(0), c10 = f32x4.splat(0), c20 = f32x4.splat(0), c30 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const bend = bp + (<usize>kc << 5); // loop on the B pointer: no counter (one register and one add fewer)
+  while (bp < bend) {
     const b0 = v128.load(bp);
     c00 = madd(v128.load32_splat(r0), b0, c00);
     c10 = madd(v128.load32_splat(r1), b0, c10);
