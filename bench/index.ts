@@ -51,7 +51,7 @@ if (mm) {
       for (const v of ['baseline', 'relaxed']) {
         const g = mm[`${l} ${s.m}×${s.n}×${s.k} ${v}`];
         if (g === undefined) continue;
-        const peakG = pk?.[v];
+        const peakG = mm[`${l} ${s.m}×${s.n}×${s.k} ${v} peak`] ?? pk?.[v];
         if (peakG) {
           const want = small ? 50 : 90, pct = (100 * g) / peakG;
           summary.push({

@@ -69,6 +69,22 @@ function jsPeak12(n: number, a: number, b: number): number {
   return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
 }
 
+let compiled: Map<SimdVariant, Uint8Array<ArrayBuffer>> | undefined;
+
+/**
+ * A short peak12 call (the register-only mul+add, or FMA, loop) for one build, to interleave with
+ * another measurement: `run` does `flops` FLOPs in about 0.3 ms.
+ */
+export function peakProbe(variant: SimdVariant): { run: () => void; flops: number } {
+  compiled ??= compile(relaxedSimdSupported() ? ['baseline', 'relaxed'] : ['baseline']);
+  const bytes = compiled.get(variant);
+  if (!bytes) throw new Error(`peak probe: no ${variant} build on this engine`);
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort: () => { throw new Error('abort'); } } }).exports as unknown as PeakExports;
+  const n = 100_000;
+  let sink = 0;
+  return { run: () => { sink += ex.peak12(n, A, B); if (!Number.isFinite(sink)) sink = 0; }, flops: 12 * 4 * 2 * n };
+}
+
 export async function run(): Promise<FamilyResult> {
   const relaxed = relaxedSimdSupported();
   const variants: SimdVariant[] = relaxed ? ['baseline', 'relaxed'] : ['baseline'];
