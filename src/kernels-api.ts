@@ -125,7 +125,7 @@ export class WasmArray {
 // ---------------------------------------------------------------------------------------------
 // Scratch: one growing arena block per operand slot, reused by every call.
 
-const SLOTS = 3; // two inputs and one output
+const SLOTS = 4; // two inputs, one output, and matmul's bias
 interface Slot { ptr: number; cap: number }
 let scratchBe: Backend | null = null;
 const slots: Slot[] = Array.from({ length: SLOTS }, () => ({ ptr: 0, cap: 0 }));
@@ -261,15 +261,30 @@ export interface MatmulOptions<O extends Operand = Operand> {
   out?: O;
   /** C += op(A)·op(B) instead of C = op(A)·op(B) (needs `out`). Default false. */
   accumulate?: boolean;
+  /** n values added to every row of C (a dense layer's bias), after the product (and accumulation). */
+  bias?: Operand;
+  /**
+   * Applied to every element of C last: C = f(op(A)·op(B) (+ C) (+ bias)), in the product's store
+   * (no second pass over C). Default: none.
+   */
+  activation?: MatmulActivation;
+  /** The slope of 'leakyRelu' for x ≤ 0. Default 0.01. */
+  alpha?: number;
 }
 
-const MATMUL_OPTIONS = ['transposeA', 'transposeB', 'out', 'accumulate'] as const;
+/** Activations matmul can apply in its store. */
+export type MatmulActivation = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu';
+const MATMUL_ACTIVATIONS: Record<MatmulActivation, number> = { sigmoid: 1, tanh: 2, relu: 3, leakyRelu: 4 };
+
+const MATMUL_OPTIONS = ['transposeA', 'transposeB', 'out', 'accumulate', 'bias', 'activation', 'alpha'] as const;
 
 /**
  * C[m×n] = op(A)·op(B), row-major. A is m×k (k×m with transposeA), B is k×n (n×k with
  * transposeB). Runs one packed SIMD kernel (nn, nt or tn). With both transposes there is no
  * single kernel: the smaller of A and B is transposed into scratch (a JS loop, k·min(m, n) moves;
  * for a Float32Array operand this replaces its copy-in) and the nt or tn kernel runs on it.
+ * With `bias` and/or `activation`, C = f(op(A)·op(B) + bias) — a dense layer's forward pass — in
+ * the same call: both are applied to each element of C as the kernel stores it.
  */
 export function matmul(a: Operand, b: Operand, m: number, k: number, n: number, options?: MatmulOptions<never>): Float32Array;
 export function matmul<O extends Operand>(a: Operand, b: Operand, m: number, k: number, n: number, options: MatmulOptions<O> & { out: O }): O;
@@ -286,11 +301,35 @@ export function matmul(a: Operand, b: Operand, m: number, k: number, n: number, 
   const out = o.out as Operand | undefined;
   if (out !== undefined) checkOperand(fn, 'options.out', out, m * n, `C is m×n = ${m}×${n}`);
   if (acc && out === undefined) throw new OptionError(`${fn}: options.accumulate: needs options.out (the C to add to), got no out`);
+  const bias = o.bias as Operand | undefined;
+  if (bias !== undefined) checkOperand(fn, 'options.bias', bias, n, `one per column of C, n = ${n}`);
+  let act = 0;
+  if (o.activation !== undefined) {
+    const name = o.activation;
+    if (typeof name !== 'string' || !Object.hasOwn(MATMUL_ACTIVATIONS, name)) {
+      throw new OptionError(`${fn}: options.activation: expected one of ${Object.keys(MATMUL_ACTIVATIONS).map((x) => `'${x}'`).join(', ')}, got ${describe(name)}`);
+    }
+    act = MATMUL_ACTIVATIONS[name as MatmulActivation];
+  }
+  let alpha = 0.01;
+  if (o.alpha !== undefined) {
+    checkScalar(fn, 'options.alpha', o.alpha);
+    if (act !== MATMUL_ACTIVATIONS.leakyRelu) throw new OptionError(`${fn}: options.alpha: only used with activation 'leakyRelu', got activation ${describe(o.activation)}`);
+    alpha = o.alpha;
+  }
 
   const bk = be();
   const kern = bk.kernels;
-  // The kernels read A and B while writing C, so an output overlapping an input goes through scratch.
-  const inPlace = !(out !== undefined && (overlaps(out, a) || overlaps(out, b)));
+  // The kernels read A and B (and the bias) while writing C, so an output overlapping an input goes through scratch.
+  const inPlace = !(out !== undefined && (overlaps(out, a) || overlaps(out, b) || (bias !== undefined && overlaps(out, bias))));
+  // bias: in place when it is a WasmArray, else in its own slot (reserved before any view is taken)
+  const biasSlot = bias instanceof Float32Array ? reserve(bk, 3, n) : 0;
+  const biasPtr = (): number => {
+    if (bias === undefined) return 0;
+    if (bias instanceof WasmArray) return bias.ptr;
+    bk.arena.f32.set(bias, biasSlot >>> 2);
+    return biasSlot;
+  };
 
   if (tA && tB) {
     // C = Aᵀ·Bᵀ. Transpose the smaller operand into its slot: Aᵀ (m×k) then nt, or Bᵀ (k×n) then tn.
@@ -313,17 +352,20 @@ export function matmul(a: Operand, b: Operand, m: number, k: number, n: number, 
       if (a instanceof WasmArray) ap = a.ptr; else { f32.set(a, pa >>> 2); ap = pa; }
     }
     if (!direct && acc) f32.set(out instanceof WasmArray ? out.view : out!, pc >>> 2);
-    if (transA) kern.matmul_f32_nt(pc, ap, bp, m, n, k, k * 4, k * 4, n * 4, acc ? 1 : 0);
-    else kern.matmul_f32_tn(pc, ap, bp, m, n, k, m * 4, n * 4, n * 4, acc ? 1 : 0);
+    // C = f(v + bias): the fused store writes v + bias to C, then f of it over C again (out2 = C)
+    const bb = biasPtr(), o2 = act ? pc : 0, accFlag = acc ? 1 : 0;
+    if (transA) kern.matmul_f32_ep(1, pc, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
+    else kern.matmul_f32_ep(2, pc, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
     return finish(bk, { ins: [], out: pc, copyOut: !direct }, out, m * n);
   }
 
   const plan = stage(bk, [a, b], out, m * n, inPlace, acc);
   const [ap, bp] = plan.ins as [number, number];
   const accFlag = acc ? 1 : 0;
-  if (!tA && !tB) kern.matmul_f32_nn(plan.out, ap, bp, m, n, k, k * 4, n * 4, n * 4, accFlag);
-  else if (!tA) kern.matmul_f32_nt(plan.out, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag);
-  else kern.matmul_f32_tn(plan.out, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag);
+  const c = plan.out, bb = biasPtr(), o2 = act ? c : 0;
+  if (!tA && !tB) kern.matmul_f32_ep(0, c, ap, bp, m, n, k, k * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
+  else if (!tA) kern.matmul_f32_ep(1, c, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
+  else kern.matmul_f32_ep(2, c, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
   return finish(bk, plan, out, m * n);
 }
 

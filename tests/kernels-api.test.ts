@@ -405,6 +405,98 @@ describe('elementwise, activations and their gradients', () => {
   });
 });
 
+describe('matmul with bias and activation (a dense layer in one call)', () => {
+  const COMBOS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+  const ACTS = [undefined, 'sigmoid', 'tanh', 'relu', 'leakyRelu'] as const;
+  /** f and its largest slope (the factor by which an error in the pre-activation can grow). */
+  const F: Record<string, [(x: number, alpha: number) => number, number]> = {
+    none: [(x) => x, 1],
+    sigmoid: [(x) => 1 / (1 + Math.exp(-x)), 0.25],
+    tanh: [(x) => Math.tanh(x), 1],
+    relu: [(x) => Math.max(x, 0), 1],
+    leakyRelu: [(x, alpha) => (x > 0 ? x : alpha * x), 1],
+  };
+
+  /**
+   * C = f(op(A)·op(B) (+ c0) + bias) in float64; each element within the matmul bound of its
+   * pre-activation times f's largest slope, plus the activation's own 1e-6 relative (atol 1e-7).
+   */
+  function check(got: ArrayLike<number>, a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean, tB: boolean,
+                 bias: Float32Array | undefined, act: string | undefined, alpha: number, label: string, c0?: Float32Array): void {
+    const ref = matmulRef(a, b, m, k, n, tA, tB, c0);
+    const [f, slope] = F[act ?? 'none']!;
+    expect(got.length, label).toBe(m * n);
+    for (let i = 0; i < m * n; i++) {
+      const bj = bias ? bias[i % n]! : 0;
+      const z = ref.c[i]! + bj;
+      const want = f(z, alpha);
+      const tol = slope * ((k + 3) * U * (ref.abs[i]! + Math.abs(bj))) + 1e-6 * Math.abs(want) + 1e-7;
+      if (!(Math.abs(got[i]! - want) <= tol)) throw new Error(`${label}: element ${i} = ${got[i]}, expected ${want} (tolerance ${tol})`);
+    }
+  }
+
+  it.each(COMBOS)('transposeA=%s transposeB=%s: every activation, with and without bias, copying and zero-copy paths', (tA, tB) => {
+    for (const [m, k, n] of [[1, 1, 1], [3, 5, 8], [17, 33, 5], [8, 3, 17], [129, 257, 261], [5, 300, 12]] as const) {
+      const a = uniform(m * k), b = uniform(k * n), bias = uniform(n, -2, 2);
+      for (const act of ACTS) {
+        for (const withBias of [false, true]) {
+          const label = `tA=${tA} tB=${tB} ${m}×${k}×${n} ${act ?? 'none'} bias=${withBias}`;
+          const opts = { transposeA: tA, transposeB: tB, ...(withBias ? { bias } : {}), ...(act ? { activation: act } : {}) };
+          check(matmul(a, b, m, k, n, opts), a, b, m, k, n, tA, tB, withBias ? bias : undefined, act, 0.01, `copy ${label}`);
+          if (m * k * n > 1e5 && act !== 'sigmoid') continue; // the zero-copy path once per big shape is enough
+          const wc = wasmAlloc(m * n);
+          wc.view.fill(Number.NaN);
+          matmul(wasm(a), wasm(b), m, k, n, { ...opts, out: wc, ...(withBias ? { bias: wasm(bias) } : {}) });
+          check(wc.view, a, b, m, k, n, tA, tB, withBias ? bias : undefined, act, 0.01, `zero-copy ${label}`);
+        }
+      }
+    }
+  });
+
+  it('leakyRelu takes alpha; accumulate adds into C before the bias and the activation', () => {
+    const [m, k, n] = [9, 17, 10];
+    const a = uniform(m * k), b = uniform(k * n), bias = uniform(n), c0 = uniform(m * n, -3, 3);
+    const out = c0.slice();
+    matmul(a, b, m, k, n, { out, accumulate: true, bias, activation: 'leakyRelu', alpha: 0.3 });
+    check(out, a, b, m, k, n, false, false, bias, 'leakyRelu', 0.3, 'accumulate + bias + leakyRelu(0.3)', c0);
+    expect(out.some((v) => v < 0)).toBe(true); // the negative side is really scaled, not clamped
+    const wc = wasm(c0);
+    matmul(wasm(a), b, m, k, n, { out: wc, accumulate: true, bias, activation: 'tanh', transposeB: false });
+    check(wc.view, a, b, m, k, n, false, false, bias, 'tanh', 0, 'accumulate + bias + tanh (WasmArray out)', c0);
+  });
+
+  it('the same values as matmul, then biasAdd, then the activation function, bit for bit', () => {
+    const [m, k, n] = [33, 40, 17];
+    const a = uniform(m * k), b = uniform(k * n), bias = uniform(n);
+    const fused = matmul(a, b, m, k, n, { bias, activation: 'sigmoid' });
+    const stepwise = sigmoid(biasAdd(matmul(a, b, m, k, n), bias, m, n));
+    expect(Buffer.from(fused.buffer).equals(Buffer.from(stepwise.buffer))).toBe(true);
+  });
+
+  it('a bias WasmArray that overlaps out, and out === bias (Float32Array), are still right', () => {
+    const [m, k, n] = [1, 6, 8];
+    const a = uniform(m * k), b = uniform(k * n), bias = uniform(n);
+    const wb = wasm(bias);
+    matmul(a, b, m, k, n, { bias: wb, out: wb, activation: 'relu' });
+    check(wb.view, a, b, m, k, n, false, false, bias, 'relu', 0, 'out === bias (WasmArray)');
+    const fb = bias.slice();
+    matmul(a, b, m, k, n, { bias: fb, out: fb });
+    check(fb, a, b, m, k, n, false, false, bias, undefined, 0, 'out === bias (Float32Array)');
+  });
+
+  it('bad bias and activation options are typed errors naming the option', () => {
+    const f = (n: number) => new Float32Array(n);
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { bias: f(3) })).toThrow(new ShapeError('matmul: options.bias: expected 2 floats (one per column of C, n = 2), got a Float32Array of length 3'));
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { bias: [1, 2] as unknown as Float32Array })).toThrow(new ArgumentTypeError('matmul: options.bias: expected a Float32Array or a WasmArray, got an array of length 2'));
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'softmax' as never })).toThrow(new OptionError("matmul: options.activation: expected one of 'sigmoid', 'tanh', 'relu', 'leakyRelu', got \"softmax\""));
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'toString' as never })).toThrow(OptionError);
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'leakyRelu', alpha: Number.NaN })).toThrow(new NonFiniteError('matmul: options.alpha: expected a finite number, got NaN'));
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'relu', alpha: 0.1 })).toThrow(/matmul: options.alpha: only used with activation 'leakyRelu', got activation "relu"/);
+    const gone = WasmArray.alloc(2); gone.dispose();
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { bias: gone })).toThrow(DisposedError);
+  });
+});
+
 describe('errors name the function, the argument, what was expected and what was given', () => {
   const f = (n: number) => new Float32Array(n);
 
@@ -425,7 +517,7 @@ describe('errors name the function, the argument, what was expected and what was
     expect(() => matmul(f(2), f(2), 1, 2.5, 1)).toThrow(/matmul: k: expected a non-negative integer.*got 2.5/);
     expect(() => matmul(f(2), f(2), 1, 2, '1' as unknown as number)).toThrow(ArgumentTypeError);
     expect(() => matmul(f(2), f(2), 1, 2, Number.NaN)).toThrow(/matmul: n: .* got NaN/);
-    expect(() => matmul(f(2), f(2), 1, 2, 1, { transpose: true } as never)).toThrow(new OptionError('matmul: options.transpose: unknown option (known: transposeA, transposeB, out, accumulate)'));
+    expect(() => matmul(f(2), f(2), 1, 2, 1, { transpose: true } as never)).toThrow(new OptionError('matmul: options.transpose: unknown option (known: transposeA, transposeB, out, accumulate, bias, activation, alpha)'));
     expect(() => matmul(f(2), f(2), 1, 2, 1, { transposeA: 1 } as never)).toThrow(/matmul: options.transposeA: expected true or false, got 1/);
     expect(() => matmul(f(2), f(2), 1, 2, 1, { accumulate: true })).toThrow(/matmul: options.accumulate: needs options.out/);
     expect(() => matmul(f(2), f(2), 1, 2, 1, 'nt' as never)).toThrow(/matmul: options: expected an object, got "nt"/);

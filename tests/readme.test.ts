@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Network } from '../src/index.js';
+import { matmul } from '../src/kernels-api.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -62,5 +63,14 @@ describe('README examples', () => {
     expect(p[0]).toBeCloseTo(0.03, 1);
     expect(p[1]).toBeCloseTo(0.97, 1);
     net.dispose(); again.dispose();
+  });
+
+  it('the kernels example computes the values its comments give', () => {
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]), b = Float32Array.from([1, 0, 0, 1, 1, 1]);
+    expect(Array.from(matmul(a, b, 2, 3, 2))).toEqual([4, 5, 10, 11]);
+    expect(Array.from(matmul(a, a, 2, 3, 2, { transposeB: true }))).toEqual([14, 32, 32, 77]);
+    // relu(A·Wᵀ + b): [0.5 − 2 + 6, 1 + 2 − 3 + 1, 2 − 5 + 12, 4 + 5 − 6 + 1]
+    const W = Float32Array.from([0.5, -1, 2, 1, 1, -1]);
+    expect(Array.from(matmul(a, W, 2, 3, 2, { transposeB: true, bias: Float32Array.from([0, 1]), activation: 'relu' }))).toEqual([4.5, 1, 9, 4]);
   });
 });
