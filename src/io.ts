@@ -2,6 +2,7 @@
 // written as human-readable JSON (base64 float32 blocks) or as the compact binary `.wasmlp`.
 // Everything is validated against the options before anything large is allocated.
 import { crc32 } from 'node:zlib';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError, WasmlpError, describe } from './errors.js';
@@ -218,14 +219,21 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
 
 function align4(n: number): number { return (n + 3) & ~3; }
 
+/** A fresh temporary name next to `path`: `.<name>.<pid>.<time><random>.tmp`. */
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
 /**
  * Writes `data` to a temporary file in the same folder (`.<name>.<pid>.<random>.tmp`), flushes it,
  * then renames it over `path`. First removes the temporary files of the same target name left by
  * saves whose process no longer exists (killed mid-save); never those of a live process.
  */
 export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
-  await removeStaleTemps(path);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  let names: string[] = [];
+  try { names = await readdir(dirname(path)); } catch { /* the write below reports an unusable folder */ }
+  for (const name of staleTemps(path, names)) await rm(join(dirname(path), name), { force: true }).catch(() => {});
+  const tmp = tempName(path);
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);
@@ -239,15 +247,33 @@ export async function atomicWrite(path: string, data: Uint8Array | string): Prom
   try { await rename(tmp, path); } catch (e) { await rm(tmp, { force: true }); throw e; }
 }
 
+/** atomicWrite, synchronously (the command-line tool's model and prediction files). */
+export function atomicWriteSync(path: string, data: Uint8Array | string): void {
+  let names: string[] = [];
+  try { names = readdirSync(dirname(path)); } catch { /* the write below reports an unusable folder */ }
+  for (const name of staleTemps(path, names)) { try { rmSync(join(dirname(path), name), { force: true }); } catch { /* best effort */ } }
+  const tmp = tempName(path);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already failing */ }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try { renameSync(tmp, path); } catch (e) { rmSync(tmp, { force: true }); throw e; }
+}
+
 /**
- * Removes `.<name>.<pid>.<random>.tmp` files next to `path` (same target name only) whose pid is
- * not a running process (`process.kill(pid, 0)` fails with ESRCH). Best effort: any error of the
- * cleanup itself is ignored, so it can never fail a save.
+ * Of the file names in `path`'s folder, the `.<name>.<pid>.<random>.tmp` files of this target name
+ * whose pid is not a running process (`process.kill(pid, 0)` fails with ESRCH): temporary files of
+ * saves that were killed. Never those of this process or of a live one, nor of other names.
  */
-async function removeStaleTemps(path: string): Promise<void> {
-  const dir = dirname(path), prefix = `.${basename(path)}.`;
-  let names: string[];
-  try { names = await readdir(dir); } catch { return; }
+function staleTemps(path: string, names: string[]): string[] {
+  const prefix = `.${basename(path)}.`;
+  const out: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     // the random part has no dots, so "<pid>.<random>" is exactly what is left for this target name
@@ -255,6 +281,7 @@ async function removeStaleTemps(path: string): Promise<void> {
     const pid = m ? Number(m[1]) : 0;
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
     try { process.kill(pid, 0); continue; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue; }
-    await rm(join(dir, name), { force: true }).catch(() => {});
+    out.push(name);
   }
+  return out;
 }

@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, WasmlpError, backend, type Arena } from '../src/index.js';
 import { SOAK, buildWasmlp, deadPid, parseWasmlp, tsxChild } from './reliability.js';
+import { atomicWriteSync } from '../src/io.js';
 
 let dir = '';
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'wasmlp-files-')); });
@@ -133,6 +134,21 @@ describe('save() removes the temporary files of killed saves', () => {
     expect((await readdir(work)).sort()).toEqual([stuck, 'model.wasmlp'].sort());
     expect((await Network.load(join(work, 'model.wasmlp'))).predict([0, 0, 0])).toEqual(net.predict([0, 0, 0]));
     net.dispose();
+  });
+
+  it('the synchronous writer of the command-line tool (atomicWriteSync) cleans up the same way', async () => {
+    const work = await mkdtemp(join(dir, 'stale-'));
+    const dead = await deadPid();
+    const stale = `.preds.csv.${dead}.m1abc2def.tmp`, live = `.preds.csv.${process.pid}.m1abc2def.tmp`, other = `.other.csv.${dead}.m1abc2def.tmp`;
+    for (const f of [stale, live, other]) await writeFile(join(work, f), 'half a file');
+    atomicWriteSync(join(work, 'preds.csv'), 'a,b\n1,2\n');
+    expect((await readdir(work)).sort()).toEqual([live, other, 'preds.csv'].sort());
+    expect(await readFile(join(work, 'preds.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    // a failing write leaves no temporary file and the old file intact
+    expect(() => atomicWriteSync(join(work, 'no-such-dir', 'x.csv'), 'x')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    await mkdir(join(work, 'taken'));
+    expect(() => atomicWriteSync(join(work, 'taken'), 'x')).toThrow();
+    expect((await readdir(work)).sort()).toEqual([live, other, 'preds.csv', 'taken'].sort());
   });
 });
 

@@ -1,7 +1,7 @@
 // CSV files for the CLI: read with csv-parse (header row required), cells as trimmed strings with
 // the line each row came from, so every data error names file, line and column.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { atomicWriteSync } from '../io.js';
 import { parse } from 'csv-parse/sync';
 import { CliError, suggest } from './args.js';
 
@@ -100,14 +100,11 @@ export function csvCell(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Writes `text` to `file` through a temporary file and a rename, so a failure never leaves half a file. */
+/** Writes `text` to `file` through a flushed temporary file and a rename (the library's atomicWriteSync), so a failure never leaves half a file. */
 export function writeAtomic(file: string, text: string, what: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    atomicWriteSync(file, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new CliError(`cannot write ${what} '${file}': ${fsReason(e)}`);
   }
 }
