@@ -8,10 +8,12 @@
 // measures the copies and not the allocation of a result. A tt row (both transposes: a JS
 // transpose of the smaller operand, then the nt kernel) shows what that path costs.
 // Elementwise rows (sigmoid, hadamard) are memory-bound, where the copies matter most.
+// Dense-layer rows: relu(x·Wᵀ + b) as one matmul with bias and activation fused into its store,
+// against matmul, biasAdd and relu as three calls (two more passes over C), all zero-copy.
 // Figures are from CPU time (see cpuPerCall), so a busy machine skews them less than wall time.
 import os from 'node:os';
 import { backend } from '../src/wasm/kernels.js';
-import { WasmArray, hadamard, matmul, releaseScratch, sigmoid } from '../src/kernels-api.js';
+import { WasmArray, biasAdd, hadamard, matmul, releaseScratch, relu, sigmoid } from '../src/kernels-api.js';
 import { SeededRandom, fmt, gflops, header, isMain, measure, printFamily, type FamilyResult } from './common.js';
 
 interface Shape { m: number; k: number; n: number }
@@ -112,6 +114,28 @@ export async function run(): Promise<FamilyResult> {
     }
   }
 
+  // a dense layer's forward pass: fused store vs three passes (zero-copy, so only the passes differ)
+  for (const [m, k, n] of [[128, 784, 256], [128, 128, 10], [1024, 64, 64]] as const) {
+    const shape = `${m}×${k}×${n}`;
+    const x = WasmArray.from(rng.fill(m * k, 0, 1)), w = WasmArray.from(rng.fill(n * k, -0.1, 0.1));
+    const bias = WasmArray.from(rng.fill(n, -0.1, 0.1)), out = WasmArray.alloc(m * n);
+    try {
+      const t = timeAll(`dense ${shape}`, {
+        fused: () => matmul(x, w, m, k, n, { transposeB: true, bias, activation: 'relu', out }),
+        three: () => { matmul(x, w, m, k, n, { transposeB: true, out }); biasAdd(out, bias, m, n); relu(out, out); },
+      });
+      for (const [path, b] of [['fused: matmul({ bias, activation })', t.fused!], ['three calls: matmul, biasAdd, relu', t.three!]] as const) {
+        rows.push({
+          op: `dense relu(x·Wᵀ + b) ${shape}`, path, 'CPU µs/call': fmt(b.cpu * 1000, 1), 'wall µs/call': fmt(b.wall * 1000, 1),
+          'GFLOP/s': fmt(gflops(2 * m * n * k, b.cpu), 1), 'vs zero-copy': `${fmt(b.cpu / t.fused!.cpu, 2)}× fused`,
+        });
+      }
+      values[`dense fused/three ${shape}`] = t.three!.cpu / t.fused!.cpu;
+    } finally {
+      x.dispose(); w.dispose(); bias.dispose(); out.dispose();
+    }
+  }
+
   for (const n of ELEMENTWISE_N) {
     const x = rng.fill(n, -4, 4), y = rng.fill(n, -4, 4), out = new Float32Array(n);
     const wx = WasmArray.from(x), wy = WasmArray.from(y), wo = WasmArray.alloc(n);
@@ -145,6 +169,7 @@ export async function run(): Promise<FamilyResult> {
       'copying: Float32Array a, b and out, copied into reused wasm scratch and back (4 bytes per element each way); "new result array" also allocates C',
       'tt = transposeA && transposeB: the smaller operand is transposed into scratch by a JS loop, then the nt kernel runs',
       'elementwise ops are memory-bound, so the copies (two or three arrays in, one out) dominate the copying path there',
+      'dense rows: the "vs" column is relative to the fused call; the three-call version makes two more passes over C (bias, then relu)',
     ],
     values,
   };
