@@ -280,7 +280,9 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
 }
 
 // f(v) for the forward epilogue: the activation kernels' vector formulas, so results match them.
-@inline function ep_act(v: v128): v128 {
+// Not inlined (nor ep_grad): called once per stored vector, it would otherwise be copied into every
+// tile variant (exp, tanh and all), doubling the module's size for no measured gain.
+function ep_act(v: v128): v128 {
   const act = EP_KIND & 7;
   if (act == 1) { const one = f32x4.splat(1); return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(v)))); }
   if (act == 2) return tanh_f32x4(v);
@@ -289,7 +291,7 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
 }
 
 // g ⊙ f'(y) for the backward epilogue, as the *_grad_f32 kernels compute it (act 0: g).
-@inline function ep_grad(g: v128, y: v128): v128 {
+function ep_grad(g: v128, y: v128): v128 {
   const act = EP_KIND & 7;
   if (act == 1) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
   if (act == 2) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
