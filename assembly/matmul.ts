@@ -487,3 +487,50 @@ function pack_b(b: usize, sb: usize, j0: i32, nc: i32, p0: i32, kc: i32, trans: 
     }
   }
 }
+
+// ************* parallel products: one job, cut into chunks of whole output tiles *************
+// A job is a block of i32 words in wasm memory, written by the thread pool (JOB in
+// src/wasm/pool.ts must match these offsets). Any thread computes chunk i of it with
+// matmul_f32_chunk(job, i): columns [i·unit, (i+1)·unit) of C (by_cols), or rows, each element
+// in the single-thread order, so the result is the same bits whoever computes which chunk.
+const J_LAYOUT = 0, J_C = 1, J_A = 2, J_B = 3, J_M = 4, J_N = 5, J_K = 6, J_SA = 7, J_SB = 8, J_SC = 9,
+  J_ACC = 10, J_BIAS = 11, J_EP = 12, J_OUT2 = 13, J_Y = 14, J_ALPHA = 15, J_ROWSUM = 16, J_BY_COLS = 17, J_UNIT = 18;
+
+@inline function jw(job: usize, i: i32): i32 { return load<i32>(job + (<usize>i << 2)); }
+@inline function jp(job: usize, i: i32): usize { return <usize>load<u32>(job + (<usize>i << 2)); }
+
+// Computes chunk `chunk` of the product described at `job` (see above); the epilogue's pointers
+// move with their part of C (bias and rowsum with the columns and rows they index; rowsum is
+// summed by the chunk holding column 0).
+export function matmul_f32_chunk(job: usize, chunk: i32): void {
+  const layout = jw(job, J_LAYOUT);
+  const c = jp(job, J_C), a = jp(job, J_A), b = jp(job, J_B);
+  const m = jw(job, J_M), n = jw(job, J_N), k = jw(job, J_K);
+  const sa = jp(job, J_SA), sb = jp(job, J_SB), sc = jp(job, J_SC);
+  const bias = jp(job, J_BIAS), out2 = jp(job, J_OUT2), y = jp(job, J_Y), rowsum = jp(job, J_ROWSUM);
+  const unit = jw(job, J_UNIT);
+  const alpha = load<f32>(job + (<usize>J_ALPHA << 2));
+  const s = chunk * unit;
+  if (jw(job, J_BY_COLS) != 0) { // columns s..end of C come from columns s..end of op(B)
+    const end = min(n, s + unit);
+    if (end <= s) return;
+    const d = <usize>s << 2;
+    matmul_f32_ep(layout, c + d, a, layout == 1 ? b + <usize>s * sb : b + d, m, end - s, k, sa, sb, sc, jw(job, J_ACC),
+      bias ? bias + d : 0, jw(job, J_EP), out2 ? out2 + d : 0, y ? y + d : 0, alpha, s == 0 ? rowsum : 0);
+  } else { // rows s..end of C come from rows s..end of op(A)
+    const end = min(m, s + unit);
+    if (end <= s) return;
+    const d = <usize>s * sc;
+    matmul_f32_ep(layout, c + d, layout == 2 ? a + (<usize>s << 2) : a + <usize>s * sa, b, end - s, n, k, sa, sb, sc, jw(job, J_ACC),
+      bias, jw(job, J_EP), out2 ? out2 + d : 0, y ? y + d : 0, alpha, rowsum ? rowsum + (<usize>s << 2) : 0);
+  }
+}
+
+// Words of a job block.
+export function matmul_job_words(): i32 {
+  return 19;
+}
+
+// The register tile (MR rows × NR columns): parallel chunks are whole tiles.
+export function matmul_tile_rows(): i32 { return MR; }
+export function matmul_tile_cols(): i32 { return NR; }

@@ -1,6 +1,7 @@
 // Runs the benchmark families in sequence and prints one table per family under a header
-// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, `brain`, several
+// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, `brain`, `apps`, several
 // names) runs only those. Reports numbers only: nothing here ever fails on a timing.
+import * as apps from './apps.js';
 import * as brain from './brain.js';
 import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
 import * as kernelsApi from './kernels-api.js';
@@ -8,7 +9,7 @@ import * as matmul from './matmul.js';
 import * as peak from './peak.js';
 import * as train from './train.js';
 
-const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain'] as const;
+const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain', 'apps'] as const;
 type Family = (typeof FAMILIES)[number];
 
 const TARGET_GFLOPS = 45;
@@ -34,6 +35,7 @@ for (const f of selected) {
   else if (f === 'matmul') r = await matmul.run({ peak: results.peak?.values });
   else if (f === 'kernels') r = await kernelsApi.run();
   else if (f === 'brain') r = await brain.run();
+  else if (f === 'apps') r = await apps.run();
   else r = await train.run();
   results[f] = r;
   printFamily(r);

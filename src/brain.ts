@@ -4,7 +4,7 @@
  *
  *   import { NeuralNetwork } from 'wasmlp/brain'; // instead of 'brain.js'
  */
-import { ArgumentTypeError, DisposedError, FormatError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
+import { ArgumentTypeError, BusyError, DisposedError, FormatError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { buildLookup, checkData, formOf, isNumeric, toObject, writeValue, type BrainDatum, type Lookup } from './brain/data.js';
 import { parseBrainJSON, type BrainNetworkJSON } from './brain/json.js';
@@ -25,8 +25,7 @@ export {
 
 /** run, test or toJSON on a network that has neither been trained nor loaded (brain.js: "network not runnable"). */
 export class NotRunnableError extends WasmlpError {}
-/** train, trainAsync or fromJSON while a trainAsync of the same network is still running. */
-export class BusyError extends WasmlpError {}
+export { BusyError } from './errors.js';
 
 /** An input or output: numbers by position, or named numbers (mapped through inputLookup / outputLookup). */
 export type NeuralNetworkIO = number[] | Float32Array | Record<string, number>;

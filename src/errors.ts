@@ -49,6 +49,13 @@ export class FileError extends WasmlpError {
   }
 }
 
+/**
+ * A training call on a network that is already training: a second `fit`, `trainBatch` or
+ * `setWeights` while a `fit` of it is running (brain facade: `train`, `trainAsync` or `fromJSON`
+ * while a `trainAsync` runs). Await the first one.
+ */
+export class BusyError extends WasmlpError {}
+
 /** The network was disposed and can no longer be used. */
 export class DisposedError extends WasmlpError {}
 

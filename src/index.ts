@@ -5,7 +5,7 @@ export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput } from './data.js';
 export {
   WasmlpError, ShapeError, NonFiniteError, ArgumentTypeError, OptionError, DomainError,
-  OutOfMemoryError, DisposedError, FormatError, DivergenceError, FileError,
+  OutOfMemoryError, DisposedError, FormatError, DivergenceError, FileError, BusyError,
 } from './errors.js';
 export { backend, createBackend, relaxedSimdSupported } from './wasm/kernels.js';
 export type { Backend, Kernels, SimdVariant } from './wasm/kernels.js';

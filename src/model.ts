@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, DisposedError, DivergenceError, FileError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FileError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
 import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
@@ -119,12 +119,11 @@ const PREDICT_CHUNK = 1024;
 const YIELD_MS = 8;
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
 
-interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null; mm: Matmul }
+interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null }
 
 const registry = new FinalizationRegistry<Owned>((owned) => release(owned));
 
 function release(owned: Owned): void {
-  owned.mm.release();
   owned.optimizer?.dispose();
   for (const l of owned.layers) l.dispose();
   for (const p of owned.bufs) if (p) owned.be.arena.free(p);
@@ -150,6 +149,8 @@ export class Network {
   private capacity = 0;
   private x = 0; private t = 0; private dx = 0;
   private disposed = false;
+  /** True while a fit of this network runs (between its awaits too). */
+  private fitting = false;
 
   constructor(options: NetworkOptions) {
     this.options = Object.freeze(resolveOptions(options));
@@ -177,7 +178,7 @@ export class Network {
     }
     this.optimizer = optimizer;
     this.shuffleRng = new Rng(o.seed ^ 0x5eed5eed);
-    this.owned = { layers, bufs: [], be: this.be, optimizer, mm };
+    this.owned = { layers, bufs: [], be: this.be, optimizer };
     registry.register(this, this.owned, this);
   }
 
@@ -253,6 +254,7 @@ export class Network {
   /** One SGD step on the batch (x, y); returns the loss before the step. */
   trainBatch(x: BatchInput, y: BatchInput): number {
     this.live('trainBatch');
+    this.idle('trainBatch');
     const rows = this.stage(x, y);
     this.forward(rows);
     const loss = this.lossAndDelta(rows);
@@ -268,6 +270,7 @@ export class Network {
    */
   async fit(x: BatchInput, y: BatchInput, options: FitOptions = {}): Promise<History> {
     this.live('fit');
+    this.idle('fit');
     const o = this.fitOptions(options);
     let xb = toBatch(x, this.inSize, 'x');
     let yb = toBatch(y, this.outSize, 'y');
@@ -297,9 +300,11 @@ export class Network {
     const batch = Math.min(o.batchSize, n);
     this.reserve(batch);
     const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng, o.rollback !== false);
+    this.fitting = true;
     try {
       return await this.fitLoop(xb, yb, val, o, batch, guard);
     } finally {
+      this.fitting = false;
       guard.dispose();
     }
   }
@@ -450,6 +455,7 @@ export class Network {
   /** Replaces every layer's weights (and biases). Validates all layers before changing any. */
   setWeights(layers: LayerWeightsInput[]): void {
     this.live('setWeights');
+    this.idle('setWeights');
     if (!Array.isArray(layers)) throw new ArgumentTypeError(`layers: expected an array of ${this.layers.length} { weights, bias } objects, got ${describe(layers)}`);
     if (layers.length !== this.layers.length) {
       throw new ShapeError(`layers: expected ${this.layers.length} layers (one per weight matrix of ${this.sizes.join('-')}), got ${layers.length}`);
@@ -625,6 +631,11 @@ export class Network {
 
   private live(method: string): void {
     if (this.disposed) throw new DisposedError(`${method}: this Network was disposed; create a new one`);
+  }
+
+  /** Training calls wait for a running fit: interleaving them would change what it computes. */
+  private idle(method: string): void {
+    if (this.fitting) throw new BusyError(`${method}: a fit of this network is still running; await it first (or stop it with its signal option)`);
   }
 
   private fusedLoss(): boolean {

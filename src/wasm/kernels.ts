@@ -44,6 +44,11 @@ export interface Kernels {
   brain_train_pass_f32(plan: number, x: number, t: number, count: number, lr: number, mom: number, alpha: number, batch: number): number;
   brain_train_f32(plan: number, x: number, t: number, count: number, passes: number, lr: number, mom: number, alpha: number, batch: number, thresh: number): number;
   brain_run_f32(plan: number, y: number, x: number, count: number, alpha: number): void;
+  /** Chunk `chunk` of the product described by the job block at `job` (see src/wasm/pool.ts). */
+  matmul_f32_chunk(job: number, chunk: number): void;
+  matmul_job_words(): number;
+  matmul_tile_rows(): number;
+  matmul_tile_cols(): number;
   matmul_scratch_bytes(): number;
   matmul_set_scratch(ptr: number): void;
   heap_base(): number;

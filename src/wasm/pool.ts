@@ -1,26 +1,26 @@
-// Worker threads that run matmul kernels on the backend's shared memory. Each worker holds its
-// own instance of the same module (own globals, so own packing scratch) and sleeps in
-// Atomics.wait; a product is split by output columns (or rows), each thread computing whole
-// output elements in the single-thread order, so results are bit-identical for any thread count.
+// The thread pool: worker threads that run matmul kernels on the backend's shared memory.
+//
+// A product is cut into chunks of whole output tiles (matmul_f32_chunk in assembly/matmul.ts);
+// every thread, the caller included, claims chunks one at a time until none is left, so a worker
+// the OS has descheduled costs at most the chunk it holds and the caller never waits for work
+// nobody has started. Each output element is computed by one thread in the single-thread order:
+// results are bit-identical for any thread count and any schedule.
+//
+// The workers are started by a supervisor thread, whose event loop stays free while the caller
+// blocks in a product: it sees a worker's `exit` at once and marks it dead in shared memory, so
+// the caller takes back that worker's chunk instead of waiting for it. Nothing is time-based: a
+// busy machine is slow, never an error.
 import { Worker } from 'node:worker_threads';
 import { WasmlpError } from '../errors.js';
 import type { Backend } from './kernels.js';
 import { sharedOf } from './kernels.js';
 
-/** The parts of a worker thread tests use (structural, so the shipped types need no @types/node). */
-export interface WorkerHandle {
-  terminate(): Promise<number>;
-  once(event: 'exit', listener: (code: number) => void): unknown;
-}
-
-/** A worker thread died or stopped answering. The pool is closed; later products run on the calling thread. */
+/** A worker thread died. The product it was part of is finished by the calling thread; later products run on the threads that remain. */
 export class WorkerError extends WasmlpError {}
 
 export type Layout = 'nn' | 'nt' | 'tn';
-const OPS: Record<Layout, number> = { nn: 1, nt: 2, tn: 3 };
 /** Layout codes of matmul_f32_ep. */
 export const LAYOUT_CODE: Record<Layout, number> = { nn: 0, nt: 1, tn: 2 };
-const SLOT = 18; // float64s per job slot: op, c, a, b, m, n, k, sa, sb, sc, acc, bias, ep, out2, y, alpha, rowsum
 
 /**
  * The fused epilogue of a product (see Kernels.matmul_f32_ep); NO_EPILOGUE for a plain product.
@@ -28,39 +28,6 @@ const SLOT = 18; // float64s per job slot: op, c, a, b, m, n, k, sa, sb, sc, acc
  */
 export interface Epilogue { bias: number; ep: number; out2: number; y: number; alpha: number; rowsum: number }
 export const NO_EPILOGUE: Readonly<Epilogue> = Object.freeze({ bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 });
-/** How long an idle worker (and the waiting caller) polls before sleeping in Atomics.wait. */
-const SPIN_MS = 2;
-
-// ctrl (Int32): [0] generation (−1: shut down), [1] jobs done, [2] error flag
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl, jobs, index, scratch } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-k.matmul_set_scratch(scratch);
-const c = new Int32Array(ctrl), j = new Float64Array(jobs);
-let gen = 0;
-for (;;) {
-  // spin briefly first: a training step issues products back to back, and waking from
-  // Atomics.wait costs ~0.1 ms here; after ${SPIN_MS} ms idle, sleep
-  const until = performance.now() + ${SPIN_MS};
-  while (Atomics.load(c, 0) === gen) {
-    if (performance.now() > until) Atomics.wait(c, 0, gen);
-  }
-  gen = Atomics.load(c, 0);
-  if (gen < 0) break;
-  const b = index * ${SLOT};
-  const op = j[b];
-  if (op !== 0) {
-    try {
-      k.matmul_f32_ep(op - 1, j[b + 1], j[b + 2], j[b + 3], j[b + 4], j[b + 5], j[b + 6], j[b + 7], j[b + 8], j[b + 9], j[b + 10],
-        j[b + 11], j[b + 12], j[b + 13], j[b + 14], j[b + 15], j[b + 16]);
-    }
-    catch (e) { Atomics.store(c, 2, 1); }
-  }
-  Atomics.add(c, 1, 1);
-  Atomics.notify(c, 1);
-}
-`;
 
 /**
  * Products below this many flops (2·m·n·k) run on one thread. Measured on 2 cores (Node 20, AMD
@@ -69,130 +36,359 @@ for (;;) {
  */
 export const PARALLEL_MIN_FLOPS = 5e5;
 
-export class ThreadPool {
-  private readonly workers: Worker[] = [];
-  private readonly scratch: number[] = [];
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
-  private readonly jobs: Float64Array;
-  private readonly mine = new Float64Array(SLOT); // the calling thread's part
-  private gen = 0;
-  private dead: Error | null = null;
-  private closed = false;
+/** Word offsets of a job block in wasm memory. Must match J_* in assembly/matmul.ts. */
+const JOB = {
+  layout: 0, c: 1, a: 2, b: 3, m: 4, n: 5, k: 6, sa: 7, sb: 8, sc: 9, acc: 10,
+  bias: 11, ep: 12, out2: 13, y: 14, alpha: 15, rowsum: 16, byCols: 17, unit: 18,
+} as const;
 
-  /** Starts `size` worker threads (the calling thread is one more). */
-  constructor(private readonly be: Backend, readonly size: number) {
-    this.jobs = new Float64Array(new SharedArrayBuffer(8 * SLOT * Math.max(1, size)));
-    const { module, memory } = sharedOf(be);
-    const bytes = be.kernels.matmul_scratch_bytes();
-    for (let i = 0; i < size; i++) {
-      const scratch = be.arena.alloc(bytes / 4);
-      this.scratch.push(scratch);
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory, ctrl: this.ctrl.buffer, jobs: this.jobs.buffer, index: i, scratch },
-      });
-      w.unref(); // an idle pool never keeps the process alive
-      w.on('error', (e) => { this.dead ??= e; });
-      w.on('exit', (code) => { if (!this.closed) this.dead ??= new Error(`worker ${i} exited with code ${code}`); });
-      this.workers.push(w);
+/** Most chunks one product is cut into (the claim table's size). */
+const MAX_CHUNKS = 64;
+/** Chunks per participating thread a product aims for: a stalled thread then holds at most half its share. */
+const CHUNKS_PER_THREAD = 2;
+/** Smallest chunk in tiles: every chunk packs its whole A (or B) panel again, so chunks stay wide. */
+const MIN_CHUNK_TILES = 4;
+/** How long an idle worker polls for the next product before sleeping in Atomics.wait (ms). */
+const SPIN_MS = 0.5;
+/** How long the caller polls for chunks held by other threads before sleeping (ms). */
+const WAIT_SPIN_MS = 0.2;
+
+// ctrl words (Int32, shared by every thread of the pool)
+const GEN = 0;          // bumped when a product is published; idle workers wait on it
+const DONE = 1;         // chunks finished in the current product; the caller waits on it
+const FAILED = 2;       // a kernel threw in a worker
+const PARTICIPANTS = 3; // workers with index < this take part in the current product
+const DEATHS = 4;       // workers whose thread has exited (written by the supervisor)
+const EXIT_AFTER_CLAIM = 5; // test hook: worker (value − 1) exits right after its next claim
+const SHUT = 6;         // 1: workers leave their loop
+const READY = 7;        // workers whose module is instantiated
+const OWNER = 8;        // MAX_CHUNKS words: FREE, claimed by thread t (t + 1), FINISHED or NOT_A_CHUNK
+const DEAD = OWNER + MAX_CHUNKS; // one word per worker: its exit code + 1 once its thread has exited
+const FREE = 0, FINISHED = -1, NOT_A_CHUNK = -2;
+const CALLER = 0x7fff; // the calling thread's owner id
+
+// The two sources run with `eval: true` (CommonJS); constants are spliced in.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrl, index, scratch, job } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+k.matmul_set_scratch(scratch);
+const c = new Int32Array(ctrl), me = index + 1;
+Atomics.add(c, ${READY}, 1);
+let gen = -1;
+for (;;) {
+  if (Atomics.load(c, ${SHUT}) !== 0) break;
+  if (index < Atomics.load(c, ${PARTICIPANTS})) {
+    for (let i = 0; i < ${MAX_CHUNKS}; i++) {
+      if (Atomics.load(c, ${OWNER} + i) !== ${FREE} || Atomics.compareExchange(c, ${OWNER} + i, ${FREE}, me) !== ${FREE}) continue;
+      if (Atomics.load(c, ${EXIT_AFTER_CLAIM}) === me) process.exit(7);
+      try { k.matmul_f32_chunk(job, i); } catch (e) { Atomics.store(c, ${FAILED}, 1); }
+      Atomics.store(c, ${OWNER} + i, ${FINISHED});
+      Atomics.add(c, ${DONE}, 1);
+      Atomics.notify(c, ${DONE});
     }
+  }
+  // poll briefly (a training step issues products back to back, and waking from Atomics.wait
+  // costs ~0.1 ms), then sleep until the next product
+  const seen = gen;
+  const until = performance.now() + ${SPIN_MS};
+  while ((gen = Atomics.load(c, ${GEN})) === seen && Atomics.load(c, ${SHUT}) === 0) {
+    if (performance.now() > until) Atomics.wait(c, ${GEN}, seen);
+  }
+}
+`;
+
+const SUPERVISOR_SOURCE = `
+const { Worker, workerData, parentPort } = require('node:worker_threads');
+const { size, scratch } = workerData;
+const c = new Int32Array(workerData.ctrl);
+const workers = [];
+for (let i = 0; i < size; i++) {
+  const w = new Worker(${JSON.stringify(WORKER_SOURCE)}, { eval: true, workerData: { ...workerData, index: i, scratch: scratch[i] } });
+  w.on('error', () => {}); // an uncaught error is followed by 'exit'
+  w.on('exit', (code) => {
+    if (Atomics.load(c, ${DEAD} + i) !== 0) return;
+    Atomics.store(c, ${DEAD} + i, code + 1);
+    Atomics.add(c, ${DEATHS}, 1);
+    Atomics.notify(c, ${DONE}); // wake a caller waiting for this worker's chunk
+  });
+  workers.push(w);
+}
+parentPort.on('message', (msg) => {
+  if (msg && typeof msg.terminate === 'number') void workers[msg.terminate].terminate();
+  if (msg && msg.close) { parentPort.close(); for (const w of workers) void w.terminate(); }
+});
+`;
+
+/**
+ * Decides, per product shape, whether running it in parallel pays on this machine right now. It
+ * keeps the wall time of each shape on one thread and in parallel (moving averages) and runs the
+ * faster way. The slower way is tried again once at least 8 runs of the shape and 25 ms have
+ * passed, then 50 ms, 100 ms, … up to 2 s while it keeps losing (a retry's time replaces its old
+ * average). On a quiet machine parallel wins; when another process keeps a core busy, our threads
+ * take turns on the cores left and a product waits for the slowest of them, so one thread wins and
+ * the workers sleep. Wall time is the judge because a busy neighbour slows the caller's own share
+ * too: only running both ways shows which is faster.
+ */
+export class ModeChooser {
+  static readonly SLOTS = 64;
+  static readonly MIN_RUNS = 8;
+  static readonly FIRST_PAUSE_MS = 25;
+  static readonly MAX_PAUSE_MS = 2000;
+  /** Per slot: layout, m, n, k, threads (the key; m = 0: empty), runs since the slower way was last tried. */
+  private readonly keys = new Int32Array(ModeChooser.SLOTS * 6);
+  /** Per slot: wall time on one thread and in parallel (ms; NaN: not measured), when the slower way was last tried, the pause before the next try. */
+  private readonly times = new Float64Array(ModeChooser.SLOTS * 4);
+  private slot = 0;
+  private parallel = false;
+  private retry = false;
+
+  /** Whether the next product of this shape should run in parallel; `record` its wall time afterwards. */
+  choose(layout: number, m: number, n: number, k: number, threads: number, now: number): boolean {
+    const s = this.find(layout, m, n, k, threads, now);
+    const t = this.times, o = 4 * s;
+    this.slot = s;
+    this.retry = false;
+    if (Number.isNaN(t[o + 1]!)) this.parallel = true;
+    else if (Number.isNaN(t[o]!)) this.parallel = false;
+    else {
+      const runs = ++this.keys[6 * s + 5]!;
+      this.retry = runs >= ModeChooser.MIN_RUNS && now - t[o + 2]! >= t[o + 3]!;
+      if (this.retry) { this.keys[6 * s + 5] = 0; t[o + 2] = now; }
+      this.parallel = (t[o + 1]! < t[o]!) !== this.retry;
+    }
+    return this.parallel;
+  }
+
+  /** The wall time of the product `choose` was last asked about. */
+  record(ms: number): void {
+    const t = this.times, o = 4 * this.slot, i = o + (this.parallel ? 1 : 0);
+    const old = t[i]!;
+    t[i] = Number.isNaN(old) || this.retry ? ms : 0.75 * old + 0.25 * ms;
+    if (!this.retry) return;
+    const stillLoses = this.parallel ? t[o + 1]! >= t[o]! : t[o]! > t[o + 1]!;
+    t[o + 3] = stillLoses ? Math.min(2 * t[o + 3]!, ModeChooser.MAX_PAUSE_MS) : ModeChooser.FIRST_PAUSE_MS;
+  }
+
+  /** The slot of a shape (a new one, or the one it evicts, starts unmeasured). */
+  private find(layout: number, m: number, n: number, k: number, threads: number, now: number): number {
+    const h = (Math.imul(m, 73856093) ^ Math.imul(n, 19349663) ^ Math.imul(k, 83492791) ^ Math.imul(layout * 8 + threads, 2654435761)) >>> 0;
+    const s = h % ModeChooser.SLOTS, ks = this.keys, o = 6 * s;
+    if (ks[o] !== layout || ks[o + 1] !== m || ks[o + 2] !== n || ks[o + 3] !== k || ks[o + 4] !== threads) {
+      ks[o] = layout; ks[o + 1] = m; ks[o + 2] = n; ks[o + 3] = k; ks[o + 4] = threads; ks[o + 5] = 0;
+      const t = this.times, q = 4 * s;
+      t[q] = NaN; t[q + 1] = NaN; t[q + 2] = now; t[q + 3] = ModeChooser.FIRST_PAUSE_MS;
+    }
+    return s;
+  }
+}
+
+export class ThreadPool {
+  private readonly supervisor: Worker | null = null;
+  private readonly scratch: number[] = [];
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * (DEAD + 256)));
+  private readonly job: number;
+  private readonly tileRows: number;
+  private readonly tileCols: number;
+  private deathsSeen = 0;
+  private words: Int32Array;  // the job block (rebuilt if memory's buffer object changes)
+  private alpha: Float32Array;
+  private closed = false;
+  readonly chooser = new ModeChooser();
+
+  /**
+   * Starts a supervisor thread that starts `size` worker threads (the calling thread is one
+   * more). Returns at once: until a worker's module is instantiated it takes no chunks, and the
+   * caller computes them.
+   */
+  constructor(private readonly be: Backend, readonly size: number) {
+    const k = be.kernels;
+    this.tileRows = k.matmul_tile_rows();
+    this.tileCols = k.matmul_tile_cols();
+    this.job = be.arena.alloc(k.matmul_job_words());
+    this.words = new Int32Array(be.arena.memory.buffer, this.job, JOB.unit + 1);
+    this.alpha = new Float32Array(be.arena.memory.buffer, this.job + 4 * JOB.alpha, 1);
+    for (let i = OWNER; i < OWNER + MAX_CHUNKS; i++) this.ctrl[i] = NOT_A_CHUNK;
+    if (size < 1) return;
+    const bytes = k.matmul_scratch_bytes();
+    for (let i = 0; i < size; i++) this.scratch.push(be.arena.alloc(bytes / 4));
+    const { module, memory } = sharedOf(be);
+    try {
+      this.supervisor = new Worker(SUPERVISOR_SOURCE, {
+        eval: true,
+        workerData: { module, memory, ctrl: this.ctrl.buffer, job: this.job, size, scratch: this.scratch },
+      });
+    } catch (e) {
+      for (const p of this.scratch) be.arena.free(p);
+      be.arena.free(this.job);
+      throw e;
+    }
+    this.supervisor.unref(); // an idle pool never keeps the process alive
+    this.supervisor.on('error', () => { /* its workers end with it; products then run on the caller */ });
   }
 
   /** Threads a product of this size would use (1 = the calling thread alone). */
   threadsFor(m: number, n: number, k: number, limit: number): number {
-    if (this.closed || limit <= 1) return 1; // a dead worker is reported by the next matmul, then the pool closes
+    if (this.closed || limit <= 1 || this.size < 1) return 1;
     if (2 * m * n * k < PARALLEL_MIN_FLOPS) return 1;
-    return Math.min(limit, this.size + 1, Math.max(1, Math.floor(Math.max(m / 4, n / 8))));
+    return Math.min(limit, this.size + 1, Math.max(1, Math.floor(Math.max(m / this.tileRows, n / this.tileCols))));
   }
 
   /**
-   * C (+)= op(A)·op(B), with the epilogue `e`, on `threads` threads (see the kernels' signatures).
-   * Splits the larger of n (in multiples of 8) and m (multiples of 4); the calling thread takes
-   * the first part. The epilogue's pointers move with their part of C (bias and rowsum with the
-   * columns and rows they index; rowsum is computed by the thread holding column 0).
+   * C (+)= op(A)·op(B), with the epilogue `e`, on up to `threads` threads (see the kernels'
+   * signatures). Cuts the larger of n (in whole tile columns) and m (tile rows) into chunks that
+   * every participating thread claims. Throws WorkerError after finishing the product when a
+   * worker's thread has exited since the last product.
    */
   matmul(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number,
     sa: number, sb: number, sc: number, acc: number, threads: number, e: Readonly<Epilogue> = NO_EPILOGUE): void {
     const kern = this.be.kernels;
     const code = LAYOUT_CODE[layout];
-    if (threads <= 1) { kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum); return; }
-    if (this.dead) throw this.failure();
-    // Part t covers chunks [⌊chunks·t/threads⌋, ⌊chunks·(t+1)/threads⌋) of `unit` columns (or rows).
-    // Each part's arguments go straight into its job slot (the caller's own into `mine`): nothing is allocated.
-    const byCols = n / 8 >= m / 4;
-    const unit = byCols ? 8 : 4;
+    if (threads <= 1 || this.closed || this.size < 1 || m <= 0 || n <= 0) {
+      kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
+      return;
+    }
+    const byCols = n / this.tileCols >= m / this.tileRows;
+    const tile = byCols ? this.tileCols : this.tileRows;
     const total = byCols ? n : m;
+    const tiles = Math.ceil(total / tile);
+    const perChunk = Math.max(MIN_CHUNK_TILES, Math.ceil(tiles / (threads * CHUNKS_PER_THREAD)), Math.ceil(tiles / MAX_CHUNKS));
+    const unit = perChunk * tile;
     const chunks = Math.ceil(total / unit);
-    threads = Math.min(threads, chunks); // part 0 (the caller's) is never empty
-    const j = this.jobs;
-    for (let w = 0; w < this.size; w++) j[w * SLOT] = 0;
-    for (let t = 0; t < threads; t++) {
-      const s = Math.floor((chunks * t) / threads) * unit, end = Math.min(total, Math.floor((chunks * (t + 1)) / threads) * unit);
-      if (end <= s) continue;
-      const dst = t === 0 ? this.mine : j, base = t === 0 ? 0 : (t - 1) * SLOT;
-      dst[base] = OPS[layout];
-      if (byCols) { // columns s..end of C come from columns s..end of op(B)
-        const d = s * 4;
-        dst[base + 1] = c + d; dst[base + 2] = a; dst[base + 3] = layout === 'nt' ? b + s * sb : b + d;
-        dst[base + 4] = m; dst[base + 5] = end - s;
-        dst[base + 11] = e.bias && e.bias + d; dst[base + 13] = e.out2 && e.out2 + d; dst[base + 14] = e.y && e.y + d;
-        dst[base + 16] = s === 0 ? e.rowsum : 0;
-      } else { // rows s..end of C come from rows s..end of op(A)
-        const d = s * sc;
-        dst[base + 1] = c + d; dst[base + 2] = layout === 'tn' ? a + s * 4 : a + s * sa; dst[base + 3] = b;
-        dst[base + 4] = end - s; dst[base + 5] = n;
-        dst[base + 11] = e.bias; dst[base + 13] = e.out2 && e.out2 + d; dst[base + 14] = e.y && e.y + d;
-        dst[base + 16] = e.rowsum && e.rowsum + s * 4;
-      }
-      dst[base + 6] = k; dst[base + 7] = sa; dst[base + 8] = sb; dst[base + 9] = sc; dst[base + 10] = acc;
-      dst[base + 12] = e.ep; dst[base + 15] = e.alpha;
+    if (chunks <= 1) {
+      kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
+      return;
     }
-    Atomics.store(this.ctrl, 1, 0);
-    Atomics.store(this.ctrl, 2, 0);
-    this.gen = (this.gen + 1) & 0x3fffffff;
-    Atomics.store(this.ctrl, 0, this.gen);
-    Atomics.notify(this.ctrl, 0);
-    const q = this.mine;
-    kern.matmul_f32_ep(code, q[1]!, q[2]!, q[3]!, q[4]!, q[5]!, q[6]!, q[7]!, q[8]!, q[9]!, q[10]!,
-      q[11]!, q[12]!, q[13]!, q[14]!, q[15]!, q[16]!);
-    // every worker answers each generation (idle ones with op 0); wait with a deadline so a dead worker is an error, not a hang
-    const now = performance.now();
-    const deadline = now + 2000 + (2 * m * n * k) / 5e7;
-    const spinUntil = now + SPIN_MS;
+
+    // the job, in wasm memory (named offsets, see JOB)
+    const buf = this.be.arena.memory.buffer;
+    if (this.words.buffer !== buf) {
+      this.words = new Int32Array(buf, this.job, JOB.unit + 1);
+      this.alpha = new Float32Array(buf, this.job + 4 * JOB.alpha, 1);
+    }
+    const w = this.words;
+    w[JOB.layout] = code; w[JOB.c] = c; w[JOB.a] = a; w[JOB.b] = b; w[JOB.m] = m; w[JOB.n] = n; w[JOB.k] = k;
+    w[JOB.sa] = sa; w[JOB.sb] = sb; w[JOB.sc] = sc; w[JOB.acc] = acc;
+    w[JOB.bias] = e.bias; w[JOB.ep] = e.ep; w[JOB.out2] = e.out2; w[JOB.y] = e.y; w[JOB.rowsum] = e.rowsum;
+    this.alpha[0] = e.alpha;
+    w[JOB.byCols] = byCols ? 1 : 0; w[JOB.unit] = unit;
+
+    // publish: every claim below happens after the job is written (Atomics are sequentially consistent)
+    const ctl = this.ctrl;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, PARTICIPANTS, threads - 1);
+    for (let i = chunks; i < MAX_CHUNKS; i++) Atomics.store(ctl, OWNER + i, NOT_A_CHUNK);
+    for (let i = 0; i < chunks; i++) Atomics.store(ctl, OWNER + i, FREE);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+
+    // claim chunks like any worker
+    for (let i = 0; i < chunks; i++) {
+      if (Atomics.load(ctl, OWNER + i) !== FREE || Atomics.compareExchange(ctl, OWNER + i, FREE, CALLER) !== FREE) continue;
+      kern.matmul_f32_chunk(this.job, i);
+      Atomics.store(ctl, OWNER + i, FINISHED);
+      Atomics.add(ctl, DONE, 1);
+    }
+
+    // wait for the chunks other threads hold; take back those of a worker whose thread exited
+    let lost = false;
+    const spinUntil = performance.now() + WAIT_SPIN_MS;
     for (;;) {
-      const done = Atomics.load(this.ctrl, 1);
-      if (done >= this.size) break;
-      const t = performance.now();
-      if (t > deadline) {
-        this.dead ??= new Error(`workers did not finish a ${m}×${n}×${k} product in time (${done} of ${this.size} answered)`);
-        throw this.failure();
-      }
-      if (t > spinUntil) Atomics.wait(this.ctrl, 1, done, 50);
+      const done = Atomics.load(ctl, DONE);
+      if (done >= chunks) break;
+      if (Atomics.load(ctl, DEATHS) !== this.deathsSeen) lost = this.takeBack(chunks, acc !== 0 || aliases(layout, c, a, b, m, n, k, sa, sb, sc)) || lost;
+      else if (performance.now() > spinUntil) Atomics.wait(ctl, DONE, done, 20);
     }
-    if (Atomics.load(this.ctrl, 2) !== 0) {
-      this.dead ??= new Error('a worker threw while running a kernel');
-      throw this.failure();
+    // the workers may start taking part in the next product only after they see its job
+    Atomics.store(ctl, PARTICIPANTS, 0);
+
+    if (Atomics.load(ctl, FAILED) !== 0) throw new WorkerError('thread pool: a worker threw while running a kernel; the product is incomplete');
+    if (Atomics.load(ctl, DEATHS) !== this.deathsSeen || lost) {
+      const dead = this.deadWorkers();
+      this.deathsSeen = Atomics.load(ctl, DEATHS);
+      throw new WorkerError(`thread pool: worker ${dead.map((d) => `${d.index} (exit code ${d.code})`).join(', ')} exited; ` +
+        (lost ? 'the product it held accumulated into its output, so the output is incomplete; ' : 'the product was finished on the calling thread; ') +
+        `later products run on the ${this.size - dead.length + 1} thread(s) that remain`);
     }
   }
 
-  private failure(): WorkerError {
-    const err = new WorkerError(`thread pool: ${this.dead?.message ?? 'closed'}; the pool is closed and later products run on one thread`);
-    this.close();
-    return err;
+  /**
+   * The product on `threads` threads or on the calling thread alone, whichever the chooser says
+   * is faster for its shape now (see ModeChooser); same bits either way.
+   */
+  run(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number,
+    sa: number, sb: number, sc: number, acc: number, threads: number, e: Readonly<Epilogue>): void {
+    const t0 = performance.now();
+    const par = this.chooser.choose(LAYOUT_CODE[layout], m, n, k, threads, t0);
+    try {
+      this.matmul(layout, c, a, b, m, n, k, sa, sb, sc, acc, par ? threads : 1, e);
+    } finally {
+      this.chooser.record(performance.now() - t0);
+    }
   }
 
-  /** Stops every worker and returns their scratch to the arena. Safe to call twice. */
+  /**
+   * Chunks claimed by workers that have exited are claimed again and computed here, unless they
+   * may have changed their own inputs (accumulating output, output aliasing an input): then they
+   * are marked finished, and true is returned (the product is incomplete).
+   */
+  private takeBack(chunks: number, unsafe: boolean): boolean {
+    const ctl = this.ctrl;
+    let lost = false;
+    for (let i = 0; i < chunks; i++) {
+      const owner = Atomics.load(ctl, OWNER + i);
+      if (owner <= 0 || owner === CALLER || Atomics.load(ctl, DEAD + owner - 1) === 0) continue;
+      if (Atomics.compareExchange(ctl, OWNER + i, owner, CALLER) !== owner) continue;
+      if (unsafe) lost = true;
+      else this.be.kernels.matmul_f32_chunk(this.job, i);
+      Atomics.store(ctl, OWNER + i, FINISHED);
+      Atomics.add(ctl, DONE, 1);
+    }
+    return lost;
+  }
+
+  private deadWorkers(): { index: number; code: number }[] {
+    const out: { index: number; code: number }[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const v = Atomics.load(this.ctrl, DEAD + i);
+      if (v !== 0) out.push({ index: i, code: v - 1 });
+    }
+    return out;
+  }
+
+  /** Workers whose thread has exited. */
+  get deadCount(): number { return Atomics.load(this.ctrl, DEATHS); }
+  /** Workers that have started (instantiated their module), dead ones included. */
+  get readyCount(): number { return Atomics.load(this.ctrl, READY); }
+
+  /** Test hook: worker `index` exits (its thread ends) right after claiming its next chunk. */
+  exitAfterNextClaim(index: number): void { Atomics.store(this.ctrl, EXIT_AFTER_CLAIM, index + 1); }
+
+  /** Test hook: asks the supervisor to terminate worker `index` (asynchronously, as `worker.terminate()`). */
+  terminateWorker(index: number): void { this.supervisor?.postMessage({ terminate: index }); }
+
+  /** Stops every worker and returns their scratch to the arena. Only pools made for tests and benchmarks are closed; safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.ctrl, 0, -1);
-    Atomics.notify(this.ctrl, 0);
-    for (const w of this.workers) void w.terminate();
+    Atomics.store(this.ctrl, SHUT, 1);
+    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.notify(this.ctrl, GEN);
+    if (this.supervisor) { this.supervisor.postMessage({ close: true }); void this.supervisor.terminate(); }
     for (const p of this.scratch) this.be.arena.free(p);
     this.scratch.length = 0;
+    this.be.arena.free(this.job);
   }
 
   get isClosed(): boolean { return this.closed; }
-  /** Worker threads (for tests). */
-  get threads(): readonly WorkerHandle[] { return this.workers; }
+}
+
+/** True when C's bytes may overlap op(A)'s or op(B)'s (then a chunk computed twice could read its own output). */
+function aliases(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number): boolean {
+  const overlaps = (p: number, rows: number, stride: number, cols: number): boolean =>
+    p < c + (m - 1) * sc + n * 4 && c < p + (rows - 1) * stride + cols * 4;
+  const aOk = layout === 'tn' ? !overlaps(a, k, sa, m) : !overlaps(a, m, sa, k);
+  const bOk = layout === 'nt' ? !overlaps(b, n, sb, k) : !overlaps(b, k, sb, n);
+  return !(aOk && bOk);
 }
