@@ -127,18 +127,21 @@ export class NeuralNetwork<I extends NeuralNetworkIO = NeuralNetworkIO, O extend
   get outputLookup(): Lookup | null { return this.outLookup ? { ...this.outLookup } : null; }
   get inputLookupLength(): number { return this.inLookup ? Object.keys(this.inLookup).length : 0; }
   get outputLookupLength(): number { return this.outLookup ? Object.keys(this.outLookup).length : 0; }
-  /** The network options, as brain.js's `options`. */
-  get options(): { inputSize: number; outputSize: number; binaryThresh: number; hiddenLayers: number[] | null } {
+  /**
+   * The network options, as brain.js's `options`: a frozen snapshot (writing to it throws in strict
+   * mode instead of silently changing nothing; pass options to the constructor or to train).
+   */
+  get options(): { readonly inputSize: number; readonly outputSize: number; readonly binaryThresh: number; readonly hiddenLayers: readonly number[] | null } {
     const s = this.net?.sizes;
-    return {
+    return Object.freeze({
       inputSize: s ? s[0]! : this.fixedSizes.inputSize,
       outputSize: s ? s[s.length - 1]! : this.fixedSizes.outputSize,
       binaryThresh: this.binaryThresh,
-      hiddenLayers: this.hiddenLayers ? [...this.hiddenLayers] : null,
-    };
+      hiddenLayers: this.hiddenLayers ? Object.freeze([...this.hiddenLayers]) : null,
+    });
   }
-  /** The current training options (train options persist across calls, as in brain.js). */
-  get trainOpts(): Readonly<ResolvedTrainOptions> { return { ...this.opts }; }
+  /** The current training options (train options persist across calls, as in brain.js), a frozen snapshot. */
+  get trainOpts(): Readonly<ResolvedTrainOptions> { return Object.freeze({ ...this.opts }); }
 
   /**
    * Trains on `data` (an array of { input, output }) until `iterations` passes, an error ≤

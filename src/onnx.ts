@@ -11,6 +11,7 @@ import type * as Protobuf from 'protobufjs';
 import type { OutputActivation } from './activations.js';
 import { ArgumentTypeError, NonFiniteError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
 import type { Network } from './model.js';
+import { PACKAGE_ROOT } from './where.js';
 
 /** The operator set the exported models import (default domain ''). Softmax-13 normalises along one axis. */
 export const ONNX_OPSET = 13;
@@ -34,11 +35,11 @@ function onnxTypes(): OnnxTypes {
   if (types) return types;
   let pb: typeof Protobuf;
   try {
-    pb = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+    pb = createRequire(new URL('package.json', PACKAGE_ROOT))('protobufjs') as typeof Protobuf;
   } catch (e) {
     throw new WasmlpError(`toONNX: needs the package protobufjs, an optional dependency of wasmlp: run \`npm install protobufjs\` (${(e as Error).message.split('\n')[0]})`);
   }
-  const text = readFileSync(new URL('../proto/onnx.proto', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('proto/onnx.proto', PACKAGE_ROOT), 'utf8');
   const root = pb.parse(text, { keepCase: true }).root;
   const dataType = root.lookupEnum('onnx.TensorProto.DataType').values;
   const attrType = root.lookupEnum('onnx.AttributeProto.AttributeType').values;
@@ -48,7 +49,7 @@ function onnxTypes(): OnnxTypes {
 
 function producerVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string }).version;
   } catch {
     return '';
   }

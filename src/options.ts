@@ -26,9 +26,9 @@ export type Reduction = (typeof REDUCTIONS)[number];
 
 export interface NetworkOptions {
   /** Layer sizes, input first: any length ≥ 2, every width ≥ 1. */
-  layers: number[];
+  layers: readonly number[];
   /** Hidden-layer activation, or one per hidden layer. Default 'sigmoid'. */
-  activation?: Activation | Activation[];
+  activation?: Activation | readonly Activation[];
   /** Output activation. Default 'sigmoid'. */
   outputActivation?: OutputActivation;
   /** Default: 'crossEntropy' with a softmax output, else 'mse'. */
@@ -49,8 +49,18 @@ export interface NetworkOptions {
   threads?: 'auto' | number;
 }
 
-/** Options with every default filled in. */
-export interface ResolvedOptions {
+/** T with every property, array element and nested property read-only. */
+export type DeepReadonly<T> =
+  T extends (...args: never[]) => unknown ? T
+  : T extends readonly (infer E)[] ? readonly DeepReadonly<E>[]
+  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
+
+/**
+ * Options with every default filled in. A network's are frozen all the way down (`net.options.layers[0] = 3`
+ * throws in strict mode and is ignored otherwise): they describe the buffers it allocated.
+ */
+export type ResolvedOptions = DeepReadonly<{
   layers: number[];
   activation: Activation[];
   outputActivation: OutputActivation;
@@ -62,11 +72,14 @@ export interface ResolvedOptions {
   seed: number;
   leakyReluAlpha: number;
   threads: 'auto' | number;
-}
+}>;
 
 const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'reduction', 'optimizer', 'learningRate', 'seed', 'leakyReluAlpha', 'threads'];
 
-/** Validates user options (typed errors naming the option) and fills in defaults. */
+/**
+ * Validates user options (typed errors naming the option) and fills in defaults. The result is a
+ * new object, frozen all the way down; the caller's object is only read (it may itself be frozen).
+ */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentTypeError(`options: expected an object such as { layers: [2, 4, 1] }, got ${describe(options)}`);
@@ -126,7 +139,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (threads !== 'auto' && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256)) {
     throw new OptionError(`options.threads: expected 'auto' or an integer in [1, 256], got ${describe(threads)}`);
   }
-  return { layers: [...(layers as number[])], activation, outputActivation, loss, bias, reduction, optimizer, learningRate, seed, leakyReluAlpha, threads };
+  return Object.freeze({
+    layers: Object.freeze([...(layers as number[])]), activation: Object.freeze(activation), outputActivation, loss, bias, reduction,
+    optimizer: Object.freeze(optimizer), learningRate, seed, leakyReluAlpha, threads,
+  });
 }
 
 function positive(v: unknown, name: string): number {

@@ -8,10 +8,17 @@
  *    resolve it; if the cache lacks it, the repo's node_modules copy is packed and installed
  *    alongside (still offline), so the test never touches the network.
  * 3. Run a plain-ESM consumer (`node main.mjs`) on both shipped wasm builds: the worked example's
- *    forward pass, typed errors (ShapeError instanceof WasmlpError), the exports map.
- * 4. Type-check a TypeScript consumer against the shipped .d.ts with the repo's tsc (strict,
- *    NodeNext, lib ES2022 without DOM, skipLibCheck false), once with no ambient types and once
- *    with @types/node. A deliberate `// @ts-expect-error` proves the declarations are really used.
+ *    forward pass, typed errors (ShapeError instanceof WasmlpError), the exports map, one engine for
+ *    the three ESM entries and a second one for require() (the documented dual-package behaviour).
+ * 4. Run CommonJS consumers with require(esm) switched off where Node has it (so they prove the CJS
+ *    build, not Node 20.19+'s require of ES modules): the README's `app.cjs` example as written, and
+ *    `main.cjs` requiring all three entries: the worked example's forward pass, gradients and SGD step,
+ *    a fit, typed errors, read-only options in sloppy mode, one engine shared by the entries.
+ * 5. Type-check TypeScript consumers against the shipped .d.ts with the repo's tsc (strict, lib ES2022
+ *    without DOM, skipLibCheck false): an ESM one with NodeNext (no ambient types, and @types/node),
+ *    a `.cts` one with node16 and a CommonJS one with moduleResolution node (node10, which ignores
+ *    `exports`), each checked to have compiled against the declarations of its own format. Deliberate
+ *    `// @ts-expect-error`s prove the declarations are really used.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +34,11 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** Exact float64 outputs of the worked example's forward pass for x = [1, 0]. */
 const EXPECTED = [0.7199035875846265, 0.8374928869480537];
+/** The worked example's loss for target [0, 1], ∇W_d (first 4), dE/dx and W_d after one SGD step (4 decimals, README). */
+const WORKED = { loss: 0.2723, dW: [0.0998, 0.1133, 0.1236, -0.0152], dx: [0.0043, 0.0053], stepped: [0.2501, 0.3434, 0.4382, 0.6076] };
+
+/** Node flags that switch require(esm) off (Node 20.19+/22.12+ have it on), so a CJS consumer cannot lean on it. */
+const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
 
 /**
  * Environment for child processes: when vitest runs under `npm test`, npm exports npm_config_*,
@@ -114,6 +126,8 @@ function runtimeClosure(): string[] {
 const MAIN_MJS = `\
 import { createRequire } from 'node:module';
 import { Network, ShapeError, WasmlpError, backend, relaxedSimdSupported } from 'wasmlp';
+import { NeuralNetwork } from 'wasmlp/brain';
+import { WasmArray } from 'wasmlp/kernels';
 
 const require = createRequire(import.meta.url);
 const pkg = require('wasmlp/package.json');
@@ -142,9 +156,29 @@ try {
 let deepImport;
 try { await import('wasmlp/dist/model.js'); deepImport = 'resolved'; } catch (e) { deepImport = e.code; }
 
+// The three ESM entries share one engine: blocks allocated through wasmlp/kernels and wasmlp/brain
+// show up in the arena of wasmlp's backend().
+const arena = backend().arena;
+const blocks0 = arena.liveBlocks;
+const arr = WasmArray.from([1, 2, 3]);
+const blocksArray = arena.liveBlocks - blocks0;
+const brainNet = new NeuralNetwork({ hiddenLayers: [3], inputSize: 2, outputSize: 1 });
+const blocksBrain = arena.liveBlocks - blocks0 - blocksArray;
+arr.dispose(); brainNet.dispose();
+const engine = { blocksArray, blocksBrain, blocksAfter: arena.liveBlocks - blocks0 };
+
+// require() from the same process loads the CommonJS build: a second engine, other classes (README).
+const cjs = require('wasmlp');
+let cjsError;
+try { new cjs.Network({ layers: [2, 1] }).predict([1, 2, 3]); } catch (e) { cjsError = e; }
+const dual = {
+  resolved: require.resolve('wasmlp'), sameNetwork: cjs.Network === Network, sameBackend: cjs.backend() === backend(),
+  name: cjsError.name, crossInstanceof: cjsError instanceof WasmlpError, ownInstanceof: cjsError instanceof cjs.WasmlpError,
+};
+
 console.log(JSON.stringify({
   out: Array.from(out), simd: backend().simd, relaxedSupported: relaxedSimdSupported(),
-  version: pkg.version, resolved: import.meta.resolve('wasmlp'), error, deepImport,
+  version: pkg.version, resolved: import.meta.resolve('wasmlp'), error, deepImport, engine, dual,
 }));
 net.dispose();
 `;
@@ -185,6 +219,110 @@ net.predict('1,0');
 
 export type Internal = Dense;
 export const summary = { loss, dW, db, input, trained, rows, trace, prediction, isTyped };
+`;
+
+const MAIN_CJS = `\
+const wasmlp = require('wasmlp');
+const brain = require('wasmlp/brain');
+const kernels = require('wasmlp/kernels');
+const { Network, ShapeError, WasmlpError, backend } = wasmlp;
+
+const net = new Network({
+  layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',
+  bias: false, reduction: 'sum', learningRate: 0.5,
+});
+net.setWeights([
+  { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
+  { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
+  { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
+]);
+const out = Array.from(net.predict([1, 0]));
+const g = net.gradients([1, 0], [0, 1]);
+const before = net.trainBatch([1, 0], [0, 1]);
+const stepped = Array.from(net.getWeights()[2].weights.slice(0, 4));
+
+// net.options is frozen: in this sloppy-mode script (no 'use strict') a write is ignored.
+net.options.layers[0] = 3;
+const sloppy = net.options.layers[0];
+
+let error = null;
+try { net.predict([1, 0, 0]); } catch (e) {
+  error = { name: e.name, isShapeError: e instanceof ShapeError, isWasmlpError: e instanceof WasmlpError, brainSameClass: brain.WasmlpError === WasmlpError };
+}
+
+// One engine behind the three CommonJS entries.
+const arena = backend().arena;
+const blocks0 = arena.liveBlocks;
+const arr = kernels.WasmArray.from([1, 2, 3]);
+const blocksArray = arena.liveBlocks - blocks0;
+const b = new brain.NeuralNetwork({ hiddenLayers: [3], inputSize: 2, outputSize: 1 });
+const blocksBrain = arena.liveBlocks - blocks0 - blocksArray;
+const product = Array.from(kernels.matmul(new Float32Array([1, 2, 3, 4]), arr.view.subarray(0, 2), 2, 2, 1));
+arr.dispose(); b.dispose(); kernels.releaseScratch(); // matmul keeps packing scratch until released
+const engine = { blocksArray, blocksBrain, blocksAfter: arena.liveBlocks - blocks0 };
+
+// fit (async) on the swap task of the README, seeded: the loss goes down.
+const swap = new Network({ layers: [2, 4, 2], activation: 'tanh', loss: 'mse', seed: 7, optimizer: { type: 'adam', learningRate: 0.05 } });
+swap.fit([[1, 1], [1, 0], [0, 1], [0, 0]], [[1, 1], [0, 1], [1, 0], [0, 0]], { epochs: 200, batchSize: 4 }).then((h) => {
+  swap.dispose();
+  net.dispose();
+  console.log(JSON.stringify({
+    out, loss: g.loss, dW: Array.from(g.layers[2].weights.slice(0, 4)), dx: Array.from(g.input), before, stepped,
+    sloppy, layers: net.options.layers, error, product,
+    engine,
+    fit: { first: h.loss[0], last: h.loss[h.loss.length - 1], stopReason: h.stopReason },
+    resolved: [require.resolve('wasmlp'), require.resolve('wasmlp/brain'), require.resolve('wasmlp/kernels')],
+    version: require('wasmlp/package.json').version,
+  }));
+});
+`;
+
+/** A .cts consumer (CommonJS TypeScript): its imports compile to require(), so they take the `require` condition. */
+const CONSUMER_CTS = `\
+import { Network, ShapeError, WasmlpError, type NetworkOptions, type ResolvedOptions } from 'wasmlp';
+import { NeuralNetwork, type BrainOptions } from 'wasmlp/brain';
+import { matmul, WasmArray } from 'wasmlp/kernels';
+import wasmlp = require('wasmlp');
+
+const options: NetworkOptions = Object.freeze({ layers: Object.freeze([2, 3, 1]), activation: 'tanh', seed: 7 });
+const net: Network = new Network(options);
+const resolved: ResolvedOptions = net.options;
+const first: number | undefined = resolved.layers[0];
+// @ts-expect-error: net.options is read-only all the way down
+net.options.layers[0] = 3;
+// @ts-expect-error: 'nope' is not an Activation
+new Network({ layers: [2, 1], activation: 'nope' });
+const error: WasmlpError = new ShapeError('wrong width');
+const same: typeof Network = wasmlp.Network;
+
+const brainOptions: BrainOptions = { hiddenLayers: [3], learningRate: 0.3 };
+const b = new NeuralNetwork(brainOptions);
+// @ts-expect-error: iterations is a number
+b.train([{ input: [0, 1], output: [1] }], { iterations: 'many' });
+const product: Float32Array = matmul(new Float32Array(4), new Float32Array(4), 2, 2, 2);
+const arr: WasmArray = WasmArray.from([1, 2]);
+
+export = { first, error, same, product, arr };
+`;
+
+/** A consumer compiled with moduleResolution node (node10): no exports map, so types/typesVersions must lead it. */
+const CONSUMER_NODE10 = `\
+import { Network, type NetworkOptions } from 'wasmlp';
+import { NeuralNetwork } from 'wasmlp/brain';
+import { matmul } from 'wasmlp/kernels';
+
+const options: NetworkOptions = { layers: [2, 3, 1], outputActivation: 'sigmoid' };
+const net = new Network(options);
+const layers: readonly number[] = net.options.layers;
+// @ts-expect-error: net.options is read-only all the way down
+net.options.layers[0] = 3;
+const b = new NeuralNetwork({ hiddenLayers: [3] });
+// @ts-expect-error: run takes an input, not two numbers
+b.run(1, 2);
+// @ts-expect-error: matmul takes Float32Arrays or WasmArrays
+matmul([1, 2], [3, 4], 1, 2, 1);
+
+export const summary = { layers, b };
 `;
 
 describe('packed tarball as a library import', { timeout: 120_000 }, () => {
@@ -239,27 +377,42 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
   });
 
   it('ships dist/ and both wasm builds, and nothing from the sources', () => {
-    const required = ['package.json', 'dist/index.js', 'dist/index.d.ts', 'build/kernels.wasm', 'build/kernels.relaxed.wasm'];
+    const required = [
+      'package.json', 'dist/index.js', 'dist/index.d.ts', 'build/kernels.wasm', 'build/kernels.relaxed.wasm',
+      'dist/where.js', 'dist/cjs/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/where.js',
+    ];
     if (existsSync(join(REPO, 'README.md'))) required.push('README.md');
     for (const f of required) expect(entries, `tarball lacks ${f}`).toContain(f);
 
-    const forbidden = entries.filter((e) => /^(src|tests|node_modules|assembly|bench|examples)\//.test(e) || /kernels\.debug\./.test(e));
+    const forbidden = entries.filter((e) => /^(src|tests|node_modules|assembly|bench|examples|tools)\//.test(e) || /kernels\.debug\.|where\.cjs\.|^dist\/cjs\/cli/.test(e));
     expect(forbidden).toEqual([]);
 
-    // Every module the compiled code can load, and every path package.json points at, is shipped.
+    // Every module the compiled code can load, and every path package.json points at, is shipped:
+    // each source module in dist/ (ESM) and dist/cjs/ (CommonJS, without the ESM-only CLI), where
+    // src/where.ts is the ESM build's and src/where.cjs.ts the CommonJS build's dist/…/where.js.
     const srcModules = execFileSync('git', ['ls-files', 'src'], { cwd: REPO, encoding: 'utf8' })
       .split('\n').filter((f) => f.endsWith('.ts'));
     expect(srcModules.length).toBeGreaterThan(0);
     for (const f of srcModules) {
-      const base = f.replace(/^src\//, 'dist/').replace(/\.ts$/, '');
-      expect(entries, `tarball lacks ${base}.js`).toContain(`${base}.js`);
-      expect(entries, `tarball lacks ${base}.d.ts`).toContain(`${base}.d.ts`);
+      const m = f.replace(/^src\//, '').replace(/\.ts$/, '');
+      const bases = m === 'where.cjs' ? ['dist/cjs/where'] : m === 'where' ? ['dist/where'] : /^cli(\/|$)/.test(m) ? [`dist/${m}`] : [`dist/${m}`, `dist/cjs/${m}`];
+      for (const base of bases) {
+        expect(entries, `tarball lacks ${base}.js`).toContain(`${base}.js`);
+        expect(entries, `tarball lacks ${base}.d.ts`).toContain(`${base}.d.ts`);
+      }
     }
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
-      main: string; types: string; exports: Record<string, string | Record<string, string>>;
+      main: string; types: string; exports: Record<string, unknown>; typesVersions: Record<string, Record<string, string[]>>;
     };
-    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))];
+    const leaves = (v: unknown): string[] => (typeof v === 'string' ? [v] : Object.values(v as object).flatMap(leaves));
+    const targets = [pkg.main, pkg.types, ...leaves(pkg.exports), ...leaves(pkg.typesVersions)];
     for (const t of targets) expect(entries, `package.json points at ${t}, not shipped`).toContain(t.replace(/^\.\//, ''));
+    // Every entry: import, require and default, each naming its declarations first (TypeScript reads conditions in order).
+    for (const [sub, conditions] of Object.entries(pkg.exports)) {
+      if (sub === './package.json') continue;
+      expect(Object.keys(conditions as object), sub).toEqual(['import', 'require', 'default']);
+      for (const c of Object.values(conditions as Record<string, Record<string, string>>)) expect(Object.keys(c)).toEqual(['types', 'default']);
+    }
   });
 
   it('installs offline with its runtime dependency resolved', () => {
@@ -307,6 +460,7 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
       const res = JSON.parse(lines[lines.length - 1] ?? '') as {
         out: number[]; simd: string; relaxedSupported: boolean; version: string; resolved: string; deepImport: string;
         error: { name: string; message: string; isShapeError: boolean; isWasmlpError: boolean; isError: boolean } | null;
+        engine: { blocksArray: number; blocksBrain: number; blocksAfter: number }; dual: Record<string, unknown>;
       };
       expect(res.simd).toBe(simd);
       if (simd === 'relaxed') expect(res.relaxedSupported).toBe(true);
@@ -317,7 +471,67 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
       expect(res.version).toBe(version);
       expect(res.resolved).toBe(pathToFileURL(join(project, 'node_modules', 'wasmlp', 'dist', 'index.js')).href);
       expect(res.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+      // one engine for index, brain and kernels (a WasmArray is one block; the brain network's blocks too)
+      expect(res.engine.blocksArray).toBe(1);
+      expect(res.engine.blocksBrain).toBeGreaterThan(0);
+      expect(res.engine.blocksAfter).toBe(0);
+      // require() in the same process: the CommonJS build, a second engine with its own classes
+      expect(res.dual).toEqual({
+        resolved: join(project, 'node_modules', 'wasmlp', 'dist', 'cjs', 'index.js'), sameNetwork: false, sameBackend: false,
+        name: 'ShapeError', crossInstanceof: false, ownInstanceof: true,
+      });
     }
+  });
+
+  it("runs the README's CommonJS example (app.cjs) as written, without require(esm)", () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("require('wasmlp')"));
+    expect(block, "README has no ```js block with require('wasmlp')").toBeDefined();
+    for (const entry of ["require('wasmlp')", "require('wasmlp/brain')", "require('wasmlp/kernels')"]) expect(block).toContain(entry);
+    writeFileSync(join(project, 'app.cjs'), block!);
+    const r = run(process.execPath, [...NO_REQUIRE_ESM, 'app.cjs'], project);
+    expect(r.status, describeRun(r)).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines, describeRun(r)).toHaveLength(4);
+    const numbers = (l: string): number[] => (l.match(/-?\d+\.\d+(e-?\d+)?/g) ?? []).map(Number);
+    const out = numbers(lines[0]!);
+    expect(out).toHaveLength(2);
+    out.forEach((v, i) => expect(Math.abs(v - EXPECTED[i]!), `predict[${i}] = ${v}`).toBeLessThan(1e-6));
+    expect(numbers(lines[1]!)[0]).toBeCloseTo(WORKED.loss, 4);
+    expect(lines[2]).toBe('1');
+    expect(lines[3]).toBe('Float32Array(4) [ 19, 22, 43, 50 ]');
+  });
+
+  it('requires all three entries from CommonJS (main.cjs): worked example, fit, errors, one engine', () => {
+    const installed = join(project, 'node_modules', 'wasmlp');
+    expect(JSON.parse(readFileSync(join(installed, 'dist', 'cjs', 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    writeFileSync(join(project, 'main.cjs'), MAIN_CJS);
+    const r = run(process.execPath, [...NO_REQUIRE_ESM, 'main.cjs'], project);
+    expect(r.status, describeRun(r)).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const res = JSON.parse(lines[lines.length - 1] ?? '') as {
+      out: number[]; loss: number; dW: number[]; dx: number[]; before: number; stepped: number[]; sloppy: number; layers: number[];
+      error: Record<string, unknown>; product: number[]; engine: Record<string, number>;
+      fit: { first: number; last: number; stopReason: string }; resolved: string[]; version: string;
+    };
+    const round4 = (a: number[]): number[] => a.map((v) => +v.toFixed(4));
+    res.out.forEach((v, i) => expect(Math.abs(v - EXPECTED[i]!), `out[${i}] = ${v}`).toBeLessThan(1e-6));
+    expect(res.loss).toBeCloseTo(WORKED.loss, 4);
+    expect(res.before).toBeCloseTo(WORKED.loss, 4);
+    expect(round4(res.dW)).toEqual(WORKED.dW);
+    expect(round4(res.dx)).toEqual(WORKED.dx);
+    expect(round4(res.stepped)).toEqual(WORKED.stepped);
+    expect(res.sloppy).toBe(2);
+    expect(res.layers).toEqual([2, 4, 3, 2]);
+    expect(res.error).toEqual({ name: 'ShapeError', isShapeError: true, isWasmlpError: true, brainSameClass: true });
+    expect(res.product).toEqual([5, 11]); // [1 2; 3 4]·[1; 2]
+    expect(res.engine).toEqual({ blocksArray: 1, blocksBrain: res.engine.blocksBrain, blocksAfter: 0 });
+    expect(res.engine.blocksBrain).toBeGreaterThan(0);
+    expect(res.fit.stopReason).toBe('completed');
+    expect(res.fit.last).toBeLessThan(res.fit.first / 4);
+    const dist = join(installed, 'dist', 'cjs');
+    expect(res.resolved).toEqual([join(dist, 'index.js'), join(dist, 'brain.js'), join(dist, 'kernels-api.js')]);
+    expect(res.version).toBe((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it('type-checks a TypeScript consumer against the shipped .d.ts (strict, NodeNext, no DOM)', () => {
@@ -348,6 +562,34 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
     for (const files of Object.values(listed)) {
       expect(files).toContain(dts);
       expect(files.filter((f) => /lib\.dom(\.[\w.]+)?\.d\.ts$/.test(f))).toEqual([]);
+      expect(files.filter((f) => f.includes('/node_modules/wasmlp/dist/cjs/')), 'an ESM consumer got CommonJS declarations').toEqual([]);
     }
+  });
+
+  /** Type-checks one consumer file with the repo's tsc; returns the package declarations it compiled against. */
+  function typecheck(file: string, source: string, compilerOptions: object): string[] {
+    expect(existsSync(TSC), 'repo typescript not installed').toBe(true);
+    writeFileSync(join(project, file), source);
+    const config = `tsconfig.${file.replace(/\W/g, '-')}.json`;
+    writeFileSync(join(project, config), JSON.stringify({
+      compilerOptions: { strict: true, target: 'ES2022', lib: ['ES2022'], skipLibCheck: false, noEmit: true, types: [], ...compilerOptions },
+      files: [file],
+    }, null, 2));
+    const r = run(process.execPath, [TSC, '--noEmit', '--listFiles', '-p', join(project, config)], project);
+    expect(r.status, `tsc -p ${config}: ${describeRun(r)}`).toBe(0);
+    const pkgDir = `${join(project, 'node_modules', 'wasmlp').split('\\').join('/')}/`;
+    return r.stdout.split('\n').map((l) => l.trim().split('\\').join('/')).filter((f) => f.startsWith(pkgDir)).map((f) => f.slice(pkgDir.length));
+  }
+
+  it('type-checks a .cts consumer (module node16): the require condition gives the CommonJS declarations', () => {
+    const files = typecheck('consumer.cts', CONSUMER_CTS, { module: 'Node16', moduleResolution: 'Node16' });
+    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
+    expect(files.filter((f) => !f.startsWith('dist/cjs/'))).toEqual([]);
+  });
+
+  it('type-checks a consumer with moduleResolution node (node10, no exports map): types and typesVersions lead it', () => {
+    const files = typecheck('consumer10.ts', CONSUMER_NODE10, { module: 'CommonJS', moduleResolution: 'Node10' });
+    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
+    expect(files.filter((f) => !f.startsWith('dist/cjs/'))).toEqual([]);
   });
 });

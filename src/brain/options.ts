@@ -42,7 +42,7 @@ export interface BrainTrainOptions {
 /** brain.js's NeuralNetwork constructor options (any training option may also be given here). */
 export interface BrainOptions extends BrainTrainOptions {
   /** Sizes of the hidden layers. Default: one layer of max(3, ⌊inputs / 2⌋). */
-  hiddenLayers?: number[] | null;
+  hiddenLayers?: readonly number[] | null;
   /** With outputSize: sizes the network now (otherwise the first train call sizes it from the data). */
   inputSize?: number;
   outputSize?: number;

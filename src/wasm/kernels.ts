@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { instantiateSync } from '@assemblyscript/loader';
+import { PACKAGE_ROOT } from '../where.js';
 import { Arena } from './memory.js';
 
 /** The wasm exports, bound once. Only numbers cross: byte addresses, counts, strides, flags. */
@@ -67,7 +68,7 @@ const INITIAL_PAGES = 16; // must cover the module's static data (asconfig "init
 
 function wasmBytes(variant: SimdVariant): Uint8Array<ArrayBuffer> {
   const file = variant === 'relaxed' ? 'kernels.relaxed.wasm' : 'kernels.wasm';
-  return new Uint8Array(readFileSync(new URL(`../../build/${file}`, import.meta.url)));
+  return new Uint8Array(readFileSync(new URL(`build/${file}`, PACKAGE_ROOT)));
 }
 
 /** True when this engine accepts the relaxed-SIMD build (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd). */
