@@ -17,6 +17,7 @@ export {
 } from './softmax';
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
 export { brain_train_pass_f32, brain_train_f32, brain_run_f32 } from './brain';
+export { gemv_f32_nt, gemv_f32_nt_hsum } from './gemv';
 
 // First byte past the module's static data: the Arena starts here.
 export function heap_base(): usize {

@@ -2,12 +2,11 @@
 // GotoBLAS-style: B is packed into KC×NR panels and A into MR×KC panels, so the register
 // tile always streams contiguous memory whatever the layout; nn, nt and tn differ only in
 // how they pack. Edges are zero-padded in the panels and masked on store.
-import { exp_f32x4, madd } from './simd';
-import { tanh_f32x4 } from './activation';
+import { act_f32x4, madd } from './simd';
 
 const MR: i32 = 4; // register tile rows
 const NR: i32 = 8; // register tile cols (two f32x4)
-const KC: i32 = 256; // depth of a packed block
+export const KC: i32 = 256; // depth of a packed block (gemv.ts splits k the same way)
 const MC: i32 = 128; // rows of A per packed block (MC·KC·4 = 128 KiB, L2)
 const NC: i32 = 256; // cols of B per packed block (KC·NC·4 = 256 KiB, L2)
 const DIRECT_A_MAX_N: i32 = 2 * NR; // up to this many columns of C, A is read in place, not packed
@@ -283,11 +282,7 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
 // Not inlined (nor ep_grad): called once per stored vector, it would otherwise be copied into every
 // tile variant (exp, tanh and all), doubling the module's size for no measured gain.
 function ep_act(v: v128): v128 {
-  const act = EP_KIND & 7;
-  if (act == 1) { const one = f32x4.splat(1); return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(v)))); }
-  if (act == 2) return tanh_f32x4(v);
-  if (act == 3) return f32x4.max(v, f32x4.splat(0));
-  return v128.bitselect(v, f32x4.mul(v, f32x4.splat(EP_ALPHA)), f32x4.gt(v, f32x4.splat(0)));
+  return act_f32x4(v, EP_KIND & 7, EP_ALPHA);
 }
 
 // g ⊙ f'(y) for the backward epilogue, as the *_grad_f32 kernels compute it (act 0: g).

@@ -1,4 +1,5 @@
 // ************* inline SIMD helpers (no exports reach JS) *************
+import { tanh_f32x4 } from './activation';
 
 // a·b + c. Relaxed builds fuse it (one rounding); baseline builds round twice.
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
@@ -47,4 +48,14 @@
 // Scalar twin of exp_f32x4 for loop tails, so tails and bodies agree bit for bit.
 @inline export function exp_f32(x: f32): f32 {
   return f32x4.extract_lane(exp_f32x4(f32x4.splat(x)), 0);
+}
+
+// f(v) per lane for an activation code of the fused epilogues (1 sigmoid, 2 tanh, 3 relu, any
+// other: leaky relu with slope alpha): the activation kernels' vector formulas, so results match
+// them. Used by matmul_f32_ep's and gemv_f32_nt's stores.
+@inline export function act_f32x4(v: v128, act: i32, alpha: f32): v128 {
+  if (act == 1) { const one = f32x4.splat(1); return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(v)))); }
+  if (act == 2) return tanh_f32x4(v);
+  if (act == 3) return f32x4.max(v, f32x4.splat(0));
+  return v128.bitselect(v, f32x4.mul(v, f32x4.splat(alpha)), f32x4.gt(v, f32x4.splat(0)));
 }

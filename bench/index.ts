@@ -3,13 +3,14 @@
 // names) runs only those. Reports numbers only: nothing here ever fails on a timing.
 import * as apps from './apps.js';
 import * as brain from './brain.js';
+import * as inference from './inference.js';
 import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
 import * as kernelsApi from './kernels-api.js';
 import * as matmul from './matmul.js';
 import * as peak from './peak.js';
 import * as train from './train.js';
 
-const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain', 'apps'] as const;
+const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain', 'apps', 'inference'] as const;
 type Family = (typeof FAMILIES)[number];
 
 const TARGET_GFLOPS = 45;
@@ -36,6 +37,7 @@ for (const f of selected) {
   else if (f === 'kernels') r = await kernelsApi.run();
   else if (f === 'brain') r = await brain.run();
   else if (f === 'apps') r = await apps.run();
+  else if (f === 'inference') r = await inference.run();
   else r = await train.run();
   results[f] = r;
   printFamily(r);

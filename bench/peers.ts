@@ -14,6 +14,8 @@ import { ThreadPool, type Layout } from '../src/wasm/pool.js';
 import { SeededRandom, fmt, formatTable, gflops, header, measure, measureInterleaved, type Timing } from './common.js';
 import { run as runPeak } from './peak.js';
 import { run as runBrain } from './brain.js';
+import { makeNet as inferenceNet, run as runInference, SIZES as INF_SIZES, type Peer } from './inference.js';
+import { toONNX } from '../src/onnx.js';
 
 const THREADS = Math.max(2, availableParallelism());
 const SIZES = [784, 256, 128, 10];
@@ -157,6 +159,39 @@ async function trainingRows(): Promise<{ step: Row[]; fit: Row[] }> {
   return { step, fit };
 }
 
+// ************* inference: predict latency against onnxruntime-node and tfjs-wasm *************
+
+/** onnxruntime-node (one intra-op thread) and tfjs-wasm on the weights of bench/inference.ts's network. */
+async function inferencePeers(): Promise<{ peers: Peer[]; notes: string[] }> {
+  const net = inferenceNet(1);
+  const peers: Peer[] = [];
+  const notes: string[] = [];
+  try {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(toONNX(net), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    peers.push({
+      name: 'onnxruntime-node 1 thread',
+      predict: async (x, rows) => (await session.run({ input: new ort.Tensor('float32', x, [rows, INF_SIZES[0]!]) })).output!.data,
+      dispose: () => session.release(),
+    });
+    notes.push(`onnxruntime-node ${ort.env.versions?.common ?? '?'} (CPU execution provider, intraOpNumThreads 1, the model from toONNX)`);
+  } catch (e) {
+    notes.push(`onnxruntime-node: not available (${(e as Error).message.split('\n')[0]})`);
+  }
+  await tf.setBackend('wasm');
+  const w = net.getWeights();
+  const model = tf.sequential();
+  INF_SIZES.slice(1).forEach((units, i) => model.add(tf.layers.dense({ units, inputShape: i === 0 ? [INF_SIZES[0]!] : undefined, activation: i === INF_SIZES.length - 2 ? 'softmax' : 'relu' })));
+  model.setWeights(w.flatMap((l) => [tf.tensor2d(l.weights, [l.rows, l.cols]).transpose(), tf.tensor1d(l.bias!)]));
+  peers.push({
+    name: 'tfjs-wasm',
+    predict: (x, rows) => tf.tidy(() => (model.predict(tf.tensor2d(x, [rows, INF_SIZES[0]!])) as tf.Tensor).dataSync()),
+    dispose: () => model.dispose(),
+  });
+  net.dispose();
+  return { peers, notes };
+}
+
 // ************* main *************
 
 const started = performance.now();
@@ -170,6 +205,9 @@ const peakBaseline = peak.values?.baseline ?? NaN;
 const mm = await matmulRows(peakBaseline);
 const tr = await trainingRows();
 const brain = await runBrain();
+const infPeers = await inferencePeers();
+const inference = await runInference(infPeers.peers, infPeers.peers[0]?.name.startsWith('onnxruntime') ? infPeers.peers[0].name : undefined);
+for (const p of infPeers.peers) await p.dispose?.();
 const sections = [
   `measured SIMD peak (register-only mul+add, one thread): ${fmt(peakBaseline, 1)} GFLOP/s`,
   '',
@@ -181,6 +219,10 @@ const sections = [
   '',
   `fit: one epoch of 10,000 random rows, ${SIZES.join('-')}, batch ${BATCH}, shuffled (median of 3 epochs after a warm-up epoch)`,
   formatTable(tr.fit),
+  '',
+  inference.title,
+  formatTable(inference.rows),
+  ...[...infPeers.notes, ...inference.notes].map((n) => `  ${n}`),
   '',
   brain.title,
   formatTable(brain.rows),

@@ -182,8 +182,8 @@ export class NeuralNetwork<I extends NeuralNetworkIO = NeuralNetworkIO, O extend
     const net = this.runnable('run');
     const arena = this.be.arena;
     writeValue(arena.f32, net.x1 >>> 2, input, net.sizes[0]!, this.inLookup, 'input');
-    this.be.kernels.brain_run_f32(net.plan, net.y1, net.x1, 1, this.opts.leakyReluAlpha);
-    const out = arena.view(net.y1, net.sizes[net.sizes.length - 1]!).slice();
+    const y = net.runOne(this.opts.leakyReluAlpha);
+    const out = arena.view(y, net.sizes[net.sizes.length - 1]!).slice();
     return (this.outLookup ? toObject(this.outLookup, out) : out) as RunOutput<O>;
   }
 

@@ -154,3 +154,27 @@ export function shapeLike(kind: Batch['kind'], src: Float32Array, rows: number, 
   for (let r = 0; r < rows; r++) out[r] = Array.from(src.subarray(r * cols, (r + 1) * cols));
   return out;
 }
+
+/**
+ * predict's path for one sample: when `value` is a number[] of `cols` numbers (not rows) or a
+ * Float32Array of `cols` floats, copies it to `dst` at float index `at`, checking every number of
+ * an array on the way with toBatch's checks and messages, and returns which it was; for anything
+ * else returns null and writes nothing (the caller takes toBatch's path). Allocates nothing. A
+ * Float32Array's finiteness is left to the caller (scanned in wasm, as toBatch's deferred check).
+ */
+export function writeSample(value: unknown, dst: Float32Array, at: number, cols: number, name: string): 'array' | 'f32' | null {
+  if (value instanceof Float32Array) {
+    if (value.length !== cols) return null;
+    dst.set(value, at);
+    return 'f32';
+  }
+  if (!Array.isArray(value) || value.length !== cols || Array.isArray(value[0])) return null;
+  for (let j = 0; j < cols; j++) {
+    const v: unknown = value[j];
+    if (typeof v !== 'number') throw new ArgumentTypeError(`${name}[${j}]: expected a number, got ${describe(v)}`);
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${name}[${j}]: expected a finite number, got ${describe(v)}`);
+    if (Math.abs(v) > 3.4028234663852886e38) throw new NonFiniteError(`${name}[${j}]: ${v} is beyond float32's range (±3.4e38)`);
+    dst[at + j] = v;
+  }
+  return 'array';
+}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
-import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
+import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
 import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FileError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
 import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
@@ -115,6 +115,13 @@ type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
+const PREDICT_KEYS = ['out'];
+
+/** predict's options. */
+export interface PredictOptions {
+  /** Write the outputs here (row-major, rows × outputs floats) and return it; nothing else is allocated for one sample. */
+  out?: Float32Array;
+}
 /** fit yields to the event loop when this many ms have passed since it last did. */
 const YIELD_MS = 8;
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
@@ -193,25 +200,49 @@ export class Network {
   private get outSize(): number { return this.options.layers[this.options.layers.length - 1]!; }
   private get layers(): Dense[] { return this.owned.layers; }
 
-  /** Outputs for x: number[] → number[], number[][] → number[][], Float32Array (row-major) → Float32Array. */
+  /**
+   * Outputs for x: number[] → number[], number[][] → number[][], Float32Array (row-major) →
+   * Float32Array; with `{ out }`, written into out (rows × outputs floats, row-major) and out returned.
+   */
   predict(x: number[]): number[];
   predict(x: number[][]): number[][];
   predict(x: Float32Array): Float32Array;
-  predict(x: BatchInput): number[] | number[][] | Float32Array;
-  predict(x: BatchInput): number[] | number[][] | Float32Array {
+  predict(x: BatchInput, options: PredictOptions & { out: Float32Array }): Float32Array;
+  predict(x: BatchInput, options?: PredictOptions): number[] | number[][] | Float32Array;
+  predict(x: BatchInput, options?: PredictOptions): number[] | number[][] | Float32Array {
     this.live('predict');
+    const dst = options === undefined ? undefined : predictOut(options);
+    const nOut = this.outSize;
+    const last = this.layers[this.layers.length - 1]!;
+    if (this.capacity > 0) { // one sample, buffers planned: straight into wasm, no staging objects
+      const nIn = this.inSize;
+      const kind = writeSample(x, this.be.arena.f32, this.x >>> 2, nIn, 'x');
+      if (kind !== null) {
+        if (kind === 'f32') {
+          const i = this.be.kernels.nonfinite_index_f32(this.x, nIn);
+          if (i >= 0) throw nonFinite('x', x as Float32Array, i, nIn);
+        }
+        if (dst) checkOutLength(dst, 1, nOut);
+        this.forward(1, true);
+        const f = this.be.arena.f32, at = last.a >>> 2;
+        const res = dst ?? (kind === 'f32' ? new Float32Array(nOut) : new Array<number>(nOut));
+        for (let j = 0; j < nOut; j++) res[j] = f[at + j]!;
+        return res;
+      }
+    }
     const xb = toBatch(x, this.inSize, 'x', true);
+    if (dst) checkOutLength(dst, xb.rows, nOut);
     const chunk = Math.min(xb.rows, Math.max(this.capacity, PREDICT_CHUNK));
     this.reserve(chunk);
-    const out = new Float32Array(xb.rows * this.outSize);
-    const last = this.layers[this.layers.length - 1]!;
+    const out = dst ?? new Float32Array(xb.rows * nOut);
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
       this.put(xb, this.x, start, rows);
-      this.forward(rows);
-      out.set(this.be.arena.view(last.a, rows * this.outSize), start * this.outSize);
+      this.forward(rows, true);
+      out.set(this.be.arena.view(last.a, rows * nOut), start * nOut);
     }
-    return shapeLike(xb.kind, out, xb.rows, this.outSize);
+    if (dst) return dst;
+    return xb.kind === 'flat' ? out : shapeLike(xb.kind, out, xb.rows, nOut);
   }
 
   /** Forward values (net and out) of every layer for x. */
@@ -595,7 +626,7 @@ export class Network {
       const rows = Math.min(chunk, xb.rows - start);
       this.put(xb, this.x, start, rows);
       this.put(yb, this.t, start, rows);
-      this.forward(rows);
+      this.forward(rows, true);
       total += this.lossSum(rows);
       const acc = this.accuracyOfStaged(rows);
       if (acc) { correct += acc[0]; judged += acc[1]; }
@@ -695,9 +726,10 @@ export class Network {
     for (const p of old) arena.free(p);
   }
 
-  private forward(rows: number): void {
+  /** Forward pass of the staged rows; `inference` lets small batches take the faster gemv order (see Dense.forward). */
+  private forward(rows: number, inference = false): void {
     let input = this.x;
-    for (const l of this.layers) { l.forward(input, rows); input = l.a; }
+    for (const l of this.layers) { l.forward(input, rows, inference); input = l.a; }
   }
 
   /** Σ over the staged rows of the per-sample loss (from the logits for the cross-entropies). */
@@ -738,6 +770,29 @@ export class Network {
       const dx = i === 0 ? (inputGrad ? this.dx : 0) : ls[i - 1]!.dout;
       l.backward(input, rows, dx, i > 0 ? ls[i - 1]! : null); // also the previous layer's delta, in the product's store
     }
+  }
+}
+
+/** predict's options checked: unknown keys (with "did you mean"), the type of out; returns out. */
+function predictOut(options: unknown): Float32Array | undefined {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`predict options: expected an object such as { out }, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const k in o) {
+    if (!PREDICT_KEYS.includes(k)) {
+      const hint = suggest(k, PREDICT_KEYS);
+      throw new OptionError(`predict options.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${PREDICT_KEYS.join(', ')}`);
+    }
+  }
+  const out = o.out;
+  if (out === undefined) return undefined;
+  if (!(out instanceof Float32Array)) throw new ArgumentTypeError(`predict options.out: expected a Float32Array (rows × outputs floats, row-major), got ${describe(out)}`);
+  return out;
+}
+
+/** out must hold exactly rows × outputs floats. */
+function checkOutLength(out: Float32Array, rows: number, cols: number): void {
+  if (out.length !== rows * cols) {
+    throw new ShapeError(`predict options.out: expected a Float32Array of ${rows * cols} floats (${rows} row${rows === 1 ? '' : 's'} × ${cols} outputs), got one of length ${out.length}`);
   }
 }
 

@@ -91,8 +91,12 @@ describe('bounded wasm memory on large inputs', () => {
     const p = net.predict(x);
     expect(arena.memoryBytes - before).toBeLessThan(2 * MB);
     expect(p).toHaveLength(n);
-    // spot-check rows in different chunks against one-row predictions
-    for (const row of [0, 1023, 1024, 500_000, n - 1]) expect(p[row]).toBe(net.predict([x[2 * row]!, x[2 * row + 1]!])[0]);
+    // spot-check rows in different chunks against one-row predictions (which sum in another order:
+    // equal within README's stated tolerance for predict of ≤ 4 rows, not bit for bit)
+    for (const row of [0, 1023, 1024, 500_000, n - 1]) {
+      const one = net.predict([x[2 * row]!, x[2 * row + 1]!])[0]!;
+      expect(Math.abs(p[row]! - one)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(one));
+    }
     const ev = net.evaluate(x, y);
     expect(arena.memoryBytes - before).toBeLessThan(2 * MB);
     // and the chunked evaluate agrees with a float64 sum over predict's outputs

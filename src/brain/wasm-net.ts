@@ -4,6 +4,14 @@ import type { Backend } from '../wasm/kernels.js';
 export type BrainActivation = 'sigmoid' | 'relu' | 'leaky-relu' | 'tanh';
 export const ACTIVATIONS: readonly BrainActivation[] = ['sigmoid', 'relu', 'leaky-relu', 'tanh'];
 const ACT_CODE: Record<BrainActivation, number> = { sigmoid: 0, relu: 1, 'leaky-relu': 2, tanh: 3 };
+/** The same activations as codes of the fused epilogues (assembly/simd.ts act_f32x4), for gemv_f32_nt_hsum. */
+const EP_CODE: Record<BrainActivation, number> = { sigmoid: 1, tanh: 2, relu: 3, 'leaky-relu': 4 };
+/**
+ * From this many weights on, run() of one sample goes layer by layer through gemv_f32_nt_hsum
+ * (one call per layer) instead of brain_run_f32 (one call): measured on the 2-core Zen 5, 784-128-10
+ * runs 2.9× faster that way (6.9 vs 19.8 µs), while at XOR size the extra calls cost more than they save.
+ */
+const GEMV_MIN_WEIGHTS = 1024;
 
 // The plan read by assembly/brain.ts: 4 header words, then one record of REC words per layer.
 const HEAD = 4;
@@ -31,6 +39,7 @@ export class WasmNet {
   private readonly layers: LayerBlocks[] = [];
   private blocks: number[] = [];
   private hasBatchBuffers = false;
+  private epCode = 0;
 
   constructor(private readonly be: Backend, sizes: readonly number[], activation: BrainActivation) {
     this.sizes = [...sizes];
@@ -72,6 +81,27 @@ export class WasmNet {
 
   setActivation(act: BrainActivation): void {
     this.words()[1] = ACT_CODE[act];
+    this.epCode = EP_CODE[act];
+  }
+
+  /**
+   * Forward pass of the sample staged at x1; returns the address of the output layer's outputs.
+   * Large networks go layer by layer through gemv_f32_nt_hsum (pre-activations into the layer's
+   * delta block, which run does not otherwise use), small ones through brain_run_f32 into y1.
+   */
+  runOne(alpha: number): number {
+    const k = this.be.kernels;
+    const n = this.sizes.length;
+    let weights = 0;
+    for (let l = 1; l < n; l++) weights += this.sizes[l]! * this.sizes[l - 1]!;
+    if (weights < GEMV_MIN_WEIGHTS) { k.brain_run_f32(this.plan, this.y1, this.x1, 1, alpha); return this.y1; }
+    let input = this.x1;
+    for (let l = 1; l < n; l++) {
+      const L = this.layers[l]!, sIn = this.strides[l - 1]!, size = this.sizes[l]!;
+      k.gemv_f32_nt_hsum(L.delta, input, L.w, 1, size, this.sizes[l - 1]!, sIn * 4, sIn * 4, size * 4, L.b, this.epCode, L.out, alpha);
+      input = L.out;
+    }
+    return this.layers[n - 1]!.out;
   }
 
   /** The f64 the multi-pass kernel leaves at plan + 8: the mean error of its last pass. */

@@ -9,6 +9,18 @@ const EP_CODE: Record<OutputActivation, number> = { linear: 0, sigmoid: 1, tanh:
 const EP_BACKWARD = 8;
 
 /**
+ * Row counts up to which the forward product skips the packed matmul for the kernels of
+ * assembly/gemv.ts, which read W in place. Measured on a 2-core Zen 5 (784-256-128-10, one
+ * thread; README "How it works"): gemv_f32_nt (the packed path's bits) beats the packed product
+ * for 1 and 2 rows; with threads the packed product splits over the cores from 2 rows on, so its
+ * cut-off is lower there. gemv_f32_nt_hsum (inference only, another summation order) beats it up
+ * to 4 rows on one thread and 2 with threads; its cut-off is 2 for every thread count, so what
+ * predict returns never depends on the thread count.
+ */
+const GEMV_ROWS = { single: 2, threaded: 1 } as const;
+const HSUM_ROWS = 2;
+
+/**
  * A fully connected layer: z = x·Wᵀ + b, a = f(z), W stored [out, in] row-major (row i holds
  * the weights into neuron i, as W in the seed articles). Owns its parameters, gradients and
  * per-batch buffers; forward and backward only call kernels.
@@ -89,11 +101,21 @@ export class Dense {
 
   /**
    * z = x·Wᵀ (+ b), a = f(z) for `rows` rows of x (ptr to [rows, in]): one product, with the bias
-   * and the activation applied in its store (softmax, per row, after it).
+   * and the activation applied in its store (softmax, per row, after it). A few rows take the
+   * gemv kernels (W read in place); `inference` allows the faster one whose sums are in another
+   * order (predict, evaluate), otherwise every row gets the bits of the packed product.
    */
-  forward(x: number, rows: number): void {
+  forward(x: number, rows: number, inference = false): void {
     const { inSize: nIn, outSize: nOut } = this;
-    this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0, this.fwdEp);
+    const threaded = this.mm.maxThreads > 1;
+    const e = this.fwdEp;
+    if (inference && rows <= HSUM_ROWS) {
+      this.be.kernels.gemv_f32_nt_hsum(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, e.bias, e.ep, e.out2, e.alpha);
+    } else if (rows <= (threaded ? GEMV_ROWS.threaded : GEMV_ROWS.single)) {
+      this.be.kernels.gemv_f32_nt(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, e.bias, e.ep, e.out2, e.alpha);
+    } else {
+      this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0, e);
+    }
     if (this.activation === 'softmax') activate(this.be.kernels, 'softmax', this.alpha, this.a, this.z, rows, nOut);
   }
 

@@ -45,6 +45,15 @@ export interface Kernels {
   brain_train_pass_f32(plan: number, x: number, t: number, count: number, lr: number, mom: number, alpha: number, batch: number): number;
   brain_train_f32(plan: number, x: number, t: number, count: number, passes: number, lr: number, mom: number, alpha: number, batch: number, thresh: number): number;
   brain_run_f32(plan: number, y: number, x: number, count: number, alpha: number): void;
+  /**
+   * C[m,n] = X[m,k]·W[n,k]ᵀ (+ bias[n]) for a few rows, W read in place (assembly/gemv.ts); act ≠ 0
+   * (codes of matmul_f32_ep): out2 = f(C). Same bits as matmul_f32_ep's nt product with that epilogue.
+   */
+  gemv_f32_nt(c: number, x: number, w: number, m: number, n: number, k: number, sx: number, sw: number, sc: number,
+    bias: number, act: number, out2: number, alpha: number): void;
+  /** gemv_f32_nt's product summed along k in 4 lanes, added across at the end (inference: not the packed path's bits). */
+  gemv_f32_nt_hsum(c: number, x: number, w: number, m: number, n: number, k: number, sx: number, sw: number, sc: number,
+    bias: number, act: number, out2: number, alpha: number): void;
   /** Chunk `chunk` of the product described by the job block at `job` (see src/wasm/pool.ts). */
   matmul_f32_chunk(job: number, chunk: number): void;
   matmul_job_words(): number;
