@@ -3,4 +3,4 @@
 // See src/cli/main.ts; `wasmlp --help` lists the commands.
 import { main } from './cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

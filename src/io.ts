@@ -1,7 +1,7 @@
 // Saving and loading: a network's state as a Snapshot (options + float blocks in a fixed order),
 // written as human-readable JSON (base64 float32 blocks) or as the compact binary `.wasmlp`.
 // Everything is validated against the options before anything large is allocated.
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -50,10 +50,29 @@ export function paramLengths(o: ResolvedOptions): number[] {
   return out;
 }
 
+/** The options as saved: a plain deep copy (the network's own are frozen), without the learningRate shorthand. */
 function savedOptions(o: ResolvedOptions): Omit<ResolvedOptions, 'learningRate'> {
   const { learningRate: _lr, ...rest } = o;
-  return rest;
+  return structuredClone(rest) as Omit<ResolvedOptions, 'learningRate'>;
 }
+
+/** CRC-32 (IEEE): node:zlib's from Node 20.15, this table-driven one before (engines says ≥ 20). */
+const crc32: (data: Uint8Array) => number = (zlib as { crc32?: (data: Uint8Array) => number }).crc32 ?? crc32Table;
+
+let CRC_TABLE: Uint32Array | undefined;
+function crc32Table(data: Uint8Array): number {
+  const t = (CRC_TABLE ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  }));
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** For tests: the fallback used where node:zlib has no crc32. */
+export const crc32Fallback = crc32Table;
 
 function toBase64(a: Float32Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

@@ -92,7 +92,7 @@ describe('bounded wasm memory on large inputs', () => {
     expect(arena.memoryBytes - before).toBeLessThan(2 * MB);
     expect(p).toHaveLength(n);
     // spot-check rows in different chunks against one-row predictions (which sum in another order:
-    // equal within README's stated tolerance for predict of ≤ 4 rows, not bit for bit)
+    // equal within README's stated tolerance for predict of ≤ 2 rows, not bit for bit)
     for (const row of [0, 1023, 1024, 500_000, n - 1]) {
       const one = net.predict([x[2 * row]!, x[2 * row + 1]!])[0]!;
       expect(Math.abs(p[row]! - one)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(one));

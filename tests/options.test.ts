@@ -124,6 +124,21 @@ describe('net.options is read-only all the way down', () => {
   });
 });
 
+describe('toJSON hands out a copy of the options', () => {
+  it('its arrays are plain and editable, and editing them leaves the network as it was', () => {
+    const net = new Network({ layers: [2, 4, 3, 2], activation: ['tanh', 'relu'], seed: 4 });
+    const before = net.predict([0.3, -0.7]);
+    const json = net.toJSON() as unknown as { options: { layers: number[]; activation: string[] } };
+    expect(Object.isFrozen(json.options.layers)).toBe(false);
+    json.options.layers[1] = 5;
+    json.options.activation[0] = 'sigmoid';
+    expect(net.options.layers).toEqual([2, 4, 3, 2]);
+    expect(net.options.activation).toEqual(['tanh', 'relu']);
+    expect(net.predict([0.3, -0.7])).toEqual(before);
+    net.dispose();
+  });
+});
+
 describe('wasmlp/brain options are read-only too', () => {
   const xor = [
     { input: [0, 0], output: [0] }, { input: [0, 1], output: [1] },
