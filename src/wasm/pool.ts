@@ -123,7 +123,8 @@ parentPort.on('message', (msg) => {
 /**
  * Decides, per product shape, whether running it in parallel pays on this machine right now. It
  * keeps the wall time of each shape on one thread and in parallel (moving averages) and runs the
- * faster way. The slower way is tried again once at least 8 runs of the shape and 25 ms have
+ * faster way (one slow run moves an average by an eighth at most). The slower way is tried again
+ * once at least 8 runs of the shape and 25 ms have
  * passed, then 50 ms, 100 ms, … up to 2 s while it keeps losing (a retry's time replaces its old
  * average). On a quiet machine parallel wins; when another process keeps a core busy, our threads
  * take turns on the cores left and a product waits for the slowest of them, so one thread wins and
@@ -164,7 +165,10 @@ export class ModeChooser {
   record(ms: number): void {
     const t = this.times, o = 4 * this.slot, i = o + (this.parallel ? 1 : 0);
     const old = t[i]!;
-    t[i] = Number.isNaN(old) || this.retry ? ms : 0.75 * old + 0.25 * ms;
+    // a retry of the slower way replaces its stale average (the machine may have changed since);
+    // otherwise one run moves the average by at most an eighth, so a lone slow run (a worker
+    // descheduled once) does not switch the way, while a lasting change does within a few runs
+    t[i] = Number.isNaN(old) || this.retry ? ms : 0.75 * old + 0.25 * Math.min(ms, 1.5 * old);
     if (!this.retry) return;
     const stillLoses = this.parallel ? t[o + 1]! >= t[o]! : t[o]! > t[o + 1]!;
     t[o + 3] = stillLoses ? Math.min(2 * t[o + 3]!, ModeChooser.MAX_PAUSE_MS) : ModeChooser.FIRST_PAUSE_MS;
