@@ -35,7 +35,7 @@ function interleaved(fns: (() => unknown)[], rounds: number, calls: number): num
 }
 
 /** The three workloads, default threads vs threads: 1; rows labelled with `condition`. */
-async function workloads(condition: string): Promise<Row[]> {
+async function workloads(condition: string, values: Record<string, number>): Promise<Row[]> {
   const rows: Row[] = [];
   // training step
   const x = rnd.fill(128 * 784), y = new Float32Array(128 * 10).map((_, i) => (i % 10 === (i / 10 | 0) % 10 ? 1 : 0));
@@ -45,6 +45,7 @@ async function workloads(condition: string): Promise<Row[]> {
     const nets = [mk('auto'), mk(1)];
     const [a, one] = interleaved(nets.map((n) => () => n.trainBatch(x, y)), 10, 30);
     const qa = quantiles(a!), q1 = quantiles(one!);
+    values[`${condition} step`] = q1.p50 / qa.p50;
     rows.push({ condition, workload: 'training step 784-256-128-10 b128', 'default p50 ms': fmt(qa.p50, 3), 'threads 1 p50 ms': fmt(q1.p50, 3), 'default speed ÷ threads 1': `${fmt(q1.p50 / qa.p50, 2)}×` });
     nets.forEach((n) => n.dispose());
   }
@@ -60,6 +61,7 @@ async function workloads(condition: string): Promise<Row[]> {
       }
     }
     const med = (v: number[]): number => quantiles(v).p50;
+    values[`${condition} fit`] = med(sps[0]!) / med(sps[1]!);
     rows.push({ condition, workload: 'fit epoch 784-128-10 Adam b64 (samples/s)', 'default p50 ms': `${Math.round(med(sps[0]!))} /s`, 'threads 1 p50 ms': `${Math.round(med(sps[1]!))} /s`, 'default speed ÷ threads 1': `${fmt(med(sps[0]!) / med(sps[1]!), 2)}×` });
     nets.forEach((n) => n.dispose());
   }
@@ -69,6 +71,8 @@ async function workloads(condition: string): Promise<Row[]> {
     const nets = [mk('auto'), mk(1)];
     const [a, one] = interleaved(nets.map((n) => () => n.predict(px)), 10, 100);
     const qa = quantiles(a!), q1 = quantiles(one!);
+    values[`${condition} predict32`] = q1.p50 / qa.p50;
+    values[`${condition} predict32 p99 ratio`] = qa.p99 / q1.p99;
     rows.push({ condition, workload: 'predict 32 rows 784-256-128-10', 'default p50 ms': fmt(qa.p50, 3), 'threads 1 p50 ms': fmt(q1.p50, 3), 'default speed ÷ threads 1': `${fmt(q1.p50 / qa.p50, 2)}×`, 'p90 / p99 ms default': `${fmt(qa.p90, 3)} / ${fmt(qa.p99, 3)}`, 'p90 / p99 ms threads 1': `${fmt(q1.p90, 3)} / ${fmt(q1.p99, 3)}`, 'p99 ÷ p99': `${fmt(qa.p99 / q1.p99, 2)}×` });
     nets.forEach((n) => n.dispose());
   }
@@ -84,11 +88,12 @@ function churn(cycles: number, threads: string): { ms: number; rssGrowthMB: numb
 
 export async function run(): Promise<FamilyResult> {
   const rows: Row[] = [];
-  rows.push(...await workloads('quiet'));
+  const values: Record<string, number> = {};
+  rows.push(...await workloads('quiet', values));
   const busy = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 200));
-    rows.push(...await workloads('one core busy'));
+    rows.push(...await workloads('one core busy', values));
   } finally {
     busy.kill('SIGKILL');
   }
@@ -97,6 +102,9 @@ export async function run(): Promise<FamilyResult> {
   const [a, one] = [[results[0]!, results[2]!], [results[1]!, results[3]!]];
   const best = <T extends { ms: number }>(v: T[]): T => (v[0]!.ms <= v[1]!.ms ? v[0]! : v[1]!);
   const ba = best(a), b1 = best(one);
+  values['churn time ratio'] = ba.ms / b1.ms;
+  values['churn rss MB'] = ba.rssGrowthMB;
+  values['churn first predict max ms'] = ba.firstPredictMs.max;
   rows.push({
     condition: 'quiet', workload: `churn: ${cycles} × (create 784-128-10, predict 32, dispose), fresh process`,
     'default p50 ms': `${fmt(ba.ms, 0)} ms total`, 'threads 1 p50 ms': `${fmt(b1.ms, 0)} ms total`, 'default speed ÷ threads 1': `${fmt(b1.ms / ba.ms, 2)}×`,
@@ -104,6 +112,7 @@ export async function run(): Promise<FamilyResult> {
     'p90 / p99 ms threads 1': `RSS +${fmt(b1.rssGrowthMB, 1)} MB; first predict p50 ${fmt(b1.firstPredictMs.p50, 2)}, max ${fmt(b1.firstPredictMs.max, 2)} ms`,
   });
   return {
+    values,
     title: 'apps: default threads vs threads 1, quiet and with one core busy; churn of short-lived networks',
     rows,
     notes: [

@@ -40,7 +40,7 @@ async function timeAll(tasks: [string, () => unknown][], rounds: number, perRoun
 }
 
 /** Rows of predict latency for each batch: wasmlp 1 thread, default threads, and the peers; ratios against `reference`. */
-export async function predictRows(peers: Peer[] = [], reference?: string): Promise<Record<string, string | number>[]> {
+export async function predictRows(peers: Peer[] = [], reference?: string, values: Record<string, number> = {}): Promise<Record<string, string | number>[]> {
   const rnd = new SeededRandom(7);
   const n1 = makeNet(1), nA = makeNet('auto');
   const rows: Record<string, string | number>[] = [];
@@ -55,6 +55,7 @@ export async function predictRows(peers: Peer[] = [], reference?: string): Promi
     const med = await timeAll(tasks, b >= 1024 ? 4 : 8, b >= 1024 ? 250 : 120);
     const ref = reference ? med[tasks.findIndex(([n]) => n === reference)] : undefined;
     tasks.forEach(([name], i) => {
+      values[`${i === 0 ? 'wasmlp 1 thread' : i === 1 ? 'wasmlp default' : name} b${b}`] = med[i]!;
       rows.push({
         batch: b, implementation: name, 'µs/call': fmt(med[i]!, 1), 'µs/sample': fmt(med[i]! / b, 2),
         ...(ref !== undefined ? { [`vs ${reference}`]: `${fmt(ref / med[i]!, 2)}×` } : {}),
@@ -101,12 +102,14 @@ export function kernelRows(): Record<string, string | number>[] {
 
 export async function run(peers: Peer[] = [], reference?: string): Promise<FamilyResult> {
   const kernels = kernelRows();
-  const predict = await predictRows(peers, reference);
+  const values: Record<string, number> = {};
+  const predict = await predictRows(peers, reference, values);
   return {
+    values,
     title: `inference ${SIZES.join('-')} (relu, relu, softmax): predict(x, { out }) per call, and the forward pass per small-m kernel (one thread)`,
     rows: predict,
     notes: [
-      'medians of per-call times over interleaved rounds (awaited for async peers); wasmlp batch 1 (and 2, or up to 4 with threads: 1) runs gemv_f32_nt_hsum',
+      'medians of per-call times over interleaved rounds (awaited for async peers); wasmlp batches of 1 and 2 rows run gemv_f32_nt_hsum (on any thread count)',
       'the forward pass through each small-m kernel (three layers, bias and relu fused, no softmax, no JS; one thread; gemv_f32_nt has the packed path\'s bits, gemv_f32_nt_hsum does not):\n\n' + formatTable(kernels),
     ],
   };

@@ -14,6 +14,7 @@ import { ThreadPool, type Layout } from '../src/wasm/pool.js';
 import { SeededRandom, fmt, formatTable, gflops, header, measure, measureInterleaved, type Timing } from './common.js';
 import { run as runPeak } from './peak.js';
 import { run as runBrain } from './brain.js';
+import { run as runApps } from './apps.js';
 import { makeNet as inferenceNet, run as runInference, SIZES as INF_SIZES, type Peer } from './inference.js';
 import { toONNX } from '../src/onnx.js';
 
@@ -192,6 +193,36 @@ async function inferencePeers(): Promise<{ peers: Peer[]; notes: string[] }> {
   return { peers, notes };
 }
 
+// ************* targets *************
+
+/** The engine issue's targets against this run's figures (informational: nothing fails on a timing). */
+function appTargets(a: Record<string, number>, inf: Record<string, number>): Row[] {
+  const rows: Row[] = [];
+  const t = (target: string, measured: string, met: boolean | undefined): void => {
+    rows.push({ target, measured, status: met === undefined ? 'not measured' : met ? 'met' : 'not met' });
+  };
+  const x = (v: number | undefined, d = 2): string => (v === undefined ? '—' : `${fmt(v, d)}×`);
+  t('quiet: training step, default ≥ 1.6× threads 1', x(a['quiet step']), a['quiet step'] === undefined ? undefined : a['quiet step'] >= 1.6);
+  for (const [k, name] of [['step', 'training step'], ['fit', 'fit epoch'], ['predict32', 'predict 32 rows']] as const) {
+    const v = a[`one core busy ${k}`];
+    t(`one core busy: ${name}, default ≥ 0.9× the speed of threads 1`, x(v), v === undefined ? undefined : v >= 0.9);
+  }
+  const p99 = a['one core busy predict32 p99 ratio'];
+  t('one core busy: predict 32 p99 within 1.5× of threads 1', p99 === undefined ? '—' : `${fmt(p99, 2)}× threads 1's`, p99 === undefined ? undefined : p99 <= 1.5);
+  const ct = a['churn time ratio'], rss = a['churn rss MB'], fp = a['churn first predict max ms'];
+  t('churn 1,000 × (create, predict 32, dispose): time within 1.5× of threads 1', ct === undefined ? '—' : `${fmt(ct, 2)}× threads 1's`, ct === undefined ? undefined : ct <= 1.5);
+  t('churn: RSS growth < 16 MB', rss === undefined ? '—' : `${fmt(rss, 1)} MB`, rss === undefined ? undefined : rss < 16);
+  t('first predict after create ≤ 10 ms', fp === undefined ? '—' : `${fmt(fp, 2)} ms (slowest of 1,000)`, fp === undefined ? undefined : fp <= 10);
+  const one = Math.min(inf['wasmlp 1 thread b1'] ?? Infinity, inf['wasmlp default b1'] ?? Infinity);
+  const ortKey = Object.keys(inf).find((k) => k.startsWith('onnxruntime') && k.endsWith(' b1'));
+  const ort = ortKey ? inf[ortKey] : undefined;
+  t('predict of one sample 784-256-128-10 ≤ 20 µs', Number.isFinite(one) ? `${fmt(one, 1)} µs` : '—', Number.isFinite(one) ? one <= 20 : undefined);
+  t('… and faster than onnxruntime-node (1 thread)', ort === undefined ? '—' : `${fmt(one, 1)} vs ${fmt(ort, 1)} µs (${fmt(ort / one, 2)}×)`, ort === undefined ? undefined : one < ort);
+  const b8 = Math.min(inf['wasmlp 1 thread b8'] ?? Infinity, inf['wasmlp default b8'] ?? Infinity);
+  t('predict batch 8 ≤ 2× batch 1', Number.isFinite(b8) ? `${fmt(b8 / one, 1)}× (${fmt(b8, 1)} vs ${fmt(one, 1)} µs)` : '—', Number.isFinite(b8) ? b8 <= 2 * one : undefined);
+  return rows;
+}
+
 // ************* main *************
 
 const started = performance.now();
@@ -208,6 +239,8 @@ const brain = await runBrain();
 const infPeers = await inferencePeers();
 const inference = await runInference(infPeers.peers, infPeers.peers[0]?.name.startsWith('onnxruntime') ? infPeers.peers[0].name : undefined);
 for (const p of infPeers.peers) await p.dispose?.();
+const apps = await runApps();
+const targets = appTargets(apps.values ?? {}, inference.values ?? {});
 const sections = [
   `measured SIMD peak (register-only mul+add, one thread): ${fmt(peakBaseline, 1)} GFLOP/s`,
   '',
@@ -227,6 +260,13 @@ const sections = [
   brain.title,
   formatTable(brain.rows),
   ...brain.notes.map((n) => `  ${n}`),
+  '',
+  apps.title,
+  formatTable(apps.rows),
+  ...apps.notes.map((n) => `  ${n}`),
+  '',
+  'targets of the engine issue (threads under load, churn, single-request inference), this run',
+  formatTable(targets),
 ];
 const body = sections.join('\n');
 console.log(body);

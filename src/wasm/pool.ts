@@ -122,66 +122,78 @@ parentPort.on('message', (msg) => {
 
 /**
  * Decides, per product shape, whether running it in parallel pays on this machine right now. It
- * keeps the wall time of each shape on one thread and in parallel (moving averages) and runs the
- * faster way (one slow run moves an average by an eighth at most). The slower way is tried again
- * once at least 8 runs of the shape and 25 ms have
- * passed, then 50 ms, 100 ms, … up to 2 s while it keeps losing (a retry's time replaces its old
- * average). On a quiet machine parallel wins; when another process keeps a core busy, our threads
- * take turns on the cores left and a product waits for the slowest of them, so one thread wins and
- * the workers sleep. Wall time is the judge because a busy neighbour slows the caller's own share
- * too: only running both ways shows which is faster.
+ * keeps the wall time of each shape on one thread and in parallel and runs the faster way. Each
+ * way is measured by a burst of 3 runs in a row, taking the fastest: the first parallel run may
+ * find the workers asleep, the next ones find them as a stream of such products would. The
+ * slower way is measured again once at least 8 runs of the shape and 25 ms have passed, then
+ * 50 ms, 100 ms, … up to 2 s while it keeps losing; between measurements the faster way's time
+ * is a moving average of its runs (one slow run moves it by an eighth at most). On a quiet
+ * machine parallel wins for all but small products; when another process keeps a core busy, our
+ * threads take turns on the cores left and a product waits for the slowest of them, so one
+ * thread wins and the workers sleep. Wall time is the judge because a busy neighbour slows the
+ * caller's own share too: only running both ways shows which is faster.
  */
 export class ModeChooser {
   static readonly SLOTS = 64;
+  static readonly BURST = 3;
   static readonly MIN_RUNS = 8;
   static readonly FIRST_PAUSE_MS = 25;
   static readonly MAX_PAUSE_MS = 2000;
-  /** Per slot: layout, m, n, k, threads (the key; m = 0: empty), runs since the slower way was last tried. */
-  private readonly keys = new Int32Array(ModeChooser.SLOTS * 6);
-  /** Per slot: wall time on one thread and in parallel (ms; NaN: not measured), when the slower way was last tried, the pause before the next try. */
-  private readonly times = new Float64Array(ModeChooser.SLOTS * 4);
+  // Per slot, Int32: layout, m, n, k, threads (the key; m = 0: empty), runs since the last
+  // measurement, runs left in the current burst, the way it measures (1 parallel, 0 one thread).
+  private readonly keys = new Int32Array(ModeChooser.SLOTS * 8);
+  // Per slot, Float64: time on one thread, in parallel (ms; NaN: not measured), when the slower
+  // way was last measured, the pause before the next measurement, the fastest run of the burst.
+  private readonly times = new Float64Array(ModeChooser.SLOTS * 5);
   private slot = 0;
   private parallel = false;
-  private retry = false;
 
   /** Whether the next product of this shape should run in parallel; `record` its wall time afterwards. */
   choose(layout: number, m: number, n: number, k: number, threads: number, now: number): boolean {
     const s = this.find(layout, m, n, k, threads, now);
-    const t = this.times, o = 4 * s;
+    const ks = this.keys, t = this.times, o = 8 * s, q = 5 * s;
     this.slot = s;
-    this.retry = false;
-    if (Number.isNaN(t[o + 1]!)) this.parallel = true;
-    else if (Number.isNaN(t[o]!)) this.parallel = false;
-    else {
-      const runs = ++this.keys[6 * s + 5]!;
-      this.retry = runs >= ModeChooser.MIN_RUNS && now - t[o + 2]! >= t[o + 3]!;
-      if (this.retry) { this.keys[6 * s + 5] = 0; t[o + 2] = now; }
-      this.parallel = (t[o + 1]! < t[o]!) !== this.retry;
+    if (ks[o + 6]! > 0) return (this.parallel = ks[o + 7] === 1);
+    const parWins = t[q + 1]! < t[q]!;
+    if (++ks[o + 5]! >= ModeChooser.MIN_RUNS && now - t[q + 2]! >= t[q + 3]!) { // measure the slower way again
+      t[q + 2] = now;
+      this.burst(s, !parWins);
+      return (this.parallel = !parWins);
     }
-    return this.parallel;
+    return (this.parallel = parWins);
   }
 
   /** The wall time of the product `choose` was last asked about. */
   record(ms: number): void {
-    const t = this.times, o = 4 * this.slot, i = o + (this.parallel ? 1 : 0);
-    const old = t[i]!;
-    // a retry of the slower way replaces its stale average (the machine may have changed since);
-    // otherwise one run moves the average by at most an eighth, so a lone slow run (a worker
-    // descheduled once) does not switch the way, while a lasting change does within a few runs
-    t[i] = Number.isNaN(old) || this.retry ? ms : 0.75 * old + 0.25 * Math.min(ms, 1.5 * old);
-    if (!this.retry) return;
-    const stillLoses = this.parallel ? t[o + 1]! >= t[o]! : t[o]! > t[o + 1]!;
-    t[o + 3] = stillLoses ? Math.min(2 * t[o + 3]!, ModeChooser.MAX_PAUSE_MS) : ModeChooser.FIRST_PAUSE_MS;
+    const s = this.slot, ks = this.keys, t = this.times, o = 8 * s, q = 5 * s;
+    const i = q + (this.parallel ? 1 : 0);
+    if (ks[o + 6]! === 0) { t[i] = 0.75 * t[i]! + 0.25 * Math.min(ms, 1.5 * t[i]!); return; }
+    t[q + 4] = Math.min(t[q + 4]!, ms);
+    if (--ks[o + 6]! > 0) return;
+    const first = Number.isNaN(t[i]!);
+    t[i] = t[q + 4]!; // a new measurement replaces the old one: the machine may have changed since
+    if (Number.isNaN(t[q]!)) { this.burst(s, false); return; } // parallel measured first, then one thread
+    if (first) return;
+    const stillLoses = this.parallel ? t[q + 1]! >= t[q]! : t[q]! > t[q + 1]!;
+    t[q + 3] = stillLoses ? Math.min(2 * t[q + 3]!, ModeChooser.MAX_PAUSE_MS) : ModeChooser.FIRST_PAUSE_MS;
   }
 
-  /** The slot of a shape (a new one, or the one it evicts, starts unmeasured). */
+  private burst(s: number, parallel: boolean): void {
+    this.keys[8 * s + 5] = 0;
+    this.keys[8 * s + 6] = ModeChooser.BURST;
+    this.keys[8 * s + 7] = parallel ? 1 : 0;
+    this.times[5 * s + 4] = Infinity;
+  }
+
+  /** The slot of a shape (a new one, or the one it evicts, starts unmeasured: a parallel burst first). */
   private find(layout: number, m: number, n: number, k: number, threads: number, now: number): number {
     const h = (Math.imul(m, 73856093) ^ Math.imul(n, 19349663) ^ Math.imul(k, 83492791) ^ Math.imul(layout * 8 + threads, 2654435761)) >>> 0;
-    const s = h % ModeChooser.SLOTS, ks = this.keys, o = 6 * s;
+    const s = h % ModeChooser.SLOTS, ks = this.keys, o = 8 * s;
     if (ks[o] !== layout || ks[o + 1] !== m || ks[o + 2] !== n || ks[o + 3] !== k || ks[o + 4] !== threads) {
-      ks[o] = layout; ks[o + 1] = m; ks[o + 2] = n; ks[o + 3] = k; ks[o + 4] = threads; ks[o + 5] = 0;
-      const t = this.times, q = 4 * s;
+      ks[o] = layout; ks[o + 1] = m; ks[o + 2] = n; ks[o + 3] = k; ks[o + 4] = threads;
+      const t = this.times, q = 5 * s;
       t[q] = NaN; t[q + 1] = NaN; t[q + 2] = now; t[q + 3] = ModeChooser.FIRST_PAUSE_MS;
+      this.burst(s, true);
     }
     return s;
   }
