@@ -1,4 +1,4 @@
-// The process-wide thread pool of a backend: started on the first product that pays for it, kept
+// The process-wide thread pool of a backend: started after the first product that pays for it, kept
 // for the life of the process (its workers are unref'd and sleep when idle), shared by every
 // network. Creating and disposing networks never starts or stops a worker.
 import { availableParallelism } from 'node:os';
@@ -8,13 +8,21 @@ import { LAYOUT_CODE, NO_EPILOGUE, PARALLEL_MIN_FLOPS, ThreadPool, type Epilogue
 export { NO_EPILOGUE, PARALLEL_MIN_FLOPS, WorkerError, type Epilogue, type Layout } from './pool.js';
 
 const pools = new WeakMap<Backend, ThreadPool>();
+const asked = new WeakMap<Backend, number>();
+/**
+ * Products that ask for the pool before it is started synchronously. The first request schedules
+ * the start for the next turn of the event loop (starting a supervisor thread takes ~3 ms of the
+ * calling thread, which the request that asked for it should not wait for); a loop that never
+ * yields gets it at this request.
+ */
+const SYNC_START_AFTER = 8;
 
 /** Threads 'auto' resolves to. */
 export function autoThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** The shared pool of a backend (cores − 1 workers), started on first call. */
+/** The shared pool of a backend (cores − 1 workers), started now. */
 export function sharedPool(be: Backend): ThreadPool {
   let pool = pools.get(be);
   if (!pool) {
@@ -23,6 +31,16 @@ export function sharedPool(be: Backend): ThreadPool {
     pools.set(be, pool);
   }
   return pool;
+}
+
+/** The shared pool if it is running; otherwise asks for it (see SYNC_START_AFTER) and returns null. */
+function poolFor(be: Backend): ThreadPool | null {
+  const pool = pools.get(be);
+  if (pool) return pool;
+  const n = (asked.get(be) ?? 0) + 1;
+  asked.set(be, n);
+  if (n === 1) setImmediate(() => sharedPool(be)).unref();
+  return n >= SYNC_START_AFTER ? sharedPool(be) : null;
 }
 
 /** The pool shared by networks on this backend, if one was started (for tests and benchmarks). */
@@ -43,9 +61,9 @@ export class Matmul {
   run(layout: Layout, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number,
     e: Readonly<Epilogue> = NO_EPILOGUE): void {
     if (this.maxThreads > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS) {
-      const pool = sharedPool(this.be);
-      const t = pool.threadsFor(m, n, k, this.maxThreads);
-      if (t > 1) { pool.run(layout, c, a, b, m, n, k, sa, sb, sc, acc, t, e); return; }
+      const pool = poolFor(this.be);
+      const t = pool ? pool.threadsFor(m, n, k, this.maxThreads) : 1;
+      if (t > 1) { pool!.run(layout, c, a, b, m, n, k, sa, sb, sc, acc, t, e); return; }
     }
     this.be.kernels.matmul_f32_ep(LAYOUT_CODE[layout], c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
   }
