@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    setupFiles: ['tests/setup.ts'],
     projects: [
       { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'] } },
       {

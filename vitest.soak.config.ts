@@ -10,5 +10,6 @@ export default defineConfig({
     testTimeout: 1_800_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    setupFiles: ['tests/setup.ts'],
   },
 });
