@@ -1,4 +1,5 @@
-import { ArgumentTypeError, DomainError, NonFiniteError, ShapeError, describe } from './errors.js';
+import { LOSS, type Loss } from './losses.js';
+import { ArgumentTypeError, NonFiniteError, ShapeError, describe } from './errors.js';
 
 /** A row-major matrix: `data` holds rows × cols floats. */
 export interface Matrix { data: Float32Array; rows: number; cols: number }
@@ -113,8 +114,8 @@ export function gatherRows(b: Batch, dst: Float32Array, at: number, order: Uint3
 }
 
 /** Checks every row of a validated target batch against the loss (see checkTargets). */
-export function checkTargetBatch(b: Batch, loss: string, name: string): void {
-  if (loss === 'mse') return;
+export function checkTargetBatch(b: Batch, loss: Loss, name: string): void {
+  if (!LOSS[loss].checksTargets) return;
   const row = new Float32Array(b.cols);
   for (let r = 0; r < b.rows; r++) {
     writeRows(b, row, 0, r, 1);
@@ -125,25 +126,9 @@ export function checkTargetBatch(b: Batch, loss: string, name: string): void {
   }
 }
 
-/**
- * Checks staged targets (`rows × cols` floats of `t` from float index `at`) against the loss:
- * probabilities summing to 1 per row (crossEntropy) or values in [0, 1] (binaryCrossEntropy).
- */
-export function checkTargets(t: Float32Array, at: number, rows: number, cols: number, loss: string, name: string): void {
-  if (loss === 'mse') return;
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const v = t[at + r * cols + j]!;
-      if (v < 0 || v > 1) {
-        throw new DomainError(`${name}: ${loss} needs targets in [0, 1], got ${v} at row ${r}, column ${j}`);
-      }
-      sum += v;
-    }
-    if (loss === 'crossEntropy' && Math.abs(sum - 1) > 1e-3) {
-      throw new DomainError(`${name}: crossEntropy needs each target row to sum to 1 (one-hot or probabilities), got a sum of ${Number(sum.toPrecision(7))} at row ${r}`);
-    }
-  }
+/** Checks staged targets (`rows × cols` floats of `t` from float index `at`) against the loss (LOSS[loss].check). */
+export function checkTargets(t: Float32Array, at: number, rows: number, cols: number, loss: Loss, name: string): void {
+  LOSS[loss].check(t, at, rows, cols, name);
 }
 
 /** Shapes `rows × cols` floats from `src` (at float index `at`) like the input batch was shaped. */

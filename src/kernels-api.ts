@@ -15,6 +15,7 @@
  * DisposedError, NonFiniteError for a non-finite scalar) whose message names the function, the
  * argument, what was expected and what was given.
  */
+import { ACTIVATIONS } from './activations.js';
 import { ArgumentTypeError, DisposedError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { backend, type Backend } from './wasm/kernels.js';
 
@@ -274,7 +275,9 @@ export interface MatmulOptions<O extends Operand = Operand> {
 
 /** Activations matmul can apply in its store. */
 export type MatmulActivation = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu';
-const MATMUL_ACTIVATIONS: Record<MatmulActivation, number> = { sigmoid: 1, tanh: 2, relu: 3, leakyRelu: 4 };
+const MATMUL_ACTIVATIONS: Record<MatmulActivation, number> = {
+  sigmoid: ACTIVATIONS.sigmoid.code, tanh: ACTIVATIONS.tanh.code, relu: ACTIVATIONS.relu.code, leakyRelu: ACTIVATIONS.leakyRelu.code,
+};
 
 const MATMUL_OPTIONS = ['transposeA', 'transposeB', 'out', 'accumulate', 'bias', 'activation', 'alpha'] as const;
 

@@ -1,3 +1,5 @@
+import { LOSS } from './losses.js';
+import { accuracyCounts } from './metrics.js';
 import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
@@ -636,28 +638,10 @@ export class Network {
     return out;
   }
 
-  /** [correct, judged] for the staged rows: argmax for softmax, per output > 0.5 for sigmoid; null otherwise. */
+  /** [correct, judged] for the staged rows (see accuracyCounts); null for outputs without an accuracy. */
   private accuracyOfStaged(rows: number): [number, number] | null {
-    const act = this.options.outputActivation;
-    if (act !== 'softmax' && act !== 'sigmoid') return null;
-    const cols = this.outSize;
-    const arena = this.be.arena;
-    const p = arena.view(this.layers[this.layers.length - 1]!.a, rows * cols);
-    const t = arena.view(this.t, rows * cols);
-    let correct = 0;
-    if (act === 'sigmoid') {
-      for (let i = 0; i < rows * cols; i++) if ((p[i]! > 0.5) === (t[i]! > 0.5)) correct++;
-      return [correct, rows * cols];
-    }
-    for (let r = 0; r < rows; r++) {
-      let bp = 0, bt = 0;
-      for (let j = 1; j < cols; j++) {
-        if (p[r * cols + j]! > p[r * cols + bp]!) bp = j;
-        if (t[r * cols + j]! > t[r * cols + bt]!) bt = j;
-      }
-      if (bp === bt) correct++;
-    }
-    return [correct, rows];
+    const cols = this.outSize, f32 = this.be.arena.f32, p = this.layers[this.layers.length - 1]!.a >>> 2, t = this.t >>> 2;
+    return accuracyCounts(this.options.outputActivation, f32.subarray(p, p + rows * cols), f32.subarray(t, t + rows * cols), rows, cols);
   }
 
   private live(method: string): void {
@@ -670,7 +654,7 @@ export class Network {
   }
 
   private fusedLoss(): boolean {
-    return this.options.loss !== 'mse';
+    return LOSS[this.options.loss].fusedWith !== null;
   }
 
   /** Validates and copies x and y into wasm; returns the row count. */
@@ -732,30 +716,19 @@ export class Network {
     for (const l of this.layers) { l.forward(input, rows, inference); input = l.a; }
   }
 
-  /** Σ over the staged rows of the per-sample loss (from the logits for the cross-entropies). */
+  /** Σ over the staged rows of the per-sample loss. */
   private lossSum(rows: number): number {
-    const k = this.be.kernels;
-    const last = this.layers[this.layers.length - 1]!;
-    switch (this.options.loss) {
-      case 'crossEntropy': return k.xent_loss_f32(last.z, this.t, rows, this.outSize);
-      case 'binaryCrossEntropy': return k.bce_loss_f32(last.z, this.t, rows * this.outSize);
-      case 'mse': return k.mse_loss_f32(last.a, this.t, rows * this.outSize);
-    }
+    return LOSS[this.options.loss].sum(this.be.kernels, this.layers[this.layers.length - 1]!, this.t, rows, this.outSize);
   }
 
   /** Loss of the staged batch (reduced) and δ of the output layer. */
   private lossAndDelta(rows: number, check = true): number {
-    const k = this.be.kernels;
     const last = this.layers[this.layers.length - 1]!;
-    const n = rows * this.outSize;
     const scale = this.options.reduction === 'mean' ? 1 / rows : 1;
     const loss = this.lossSum(rows) * scale;
-    if (this.options.loss === 'mse') {
-      k.mse_grad_f32(last.dout, last.a, this.t, scale, n);
-      last.activationBackward(rows);
-    } else {
-      k.softmax_xent_grad_f32(last.delta, last.a, this.t, scale, n); // p − y, for softmax and for sigmoid
-    }
+    const info = LOSS[this.options.loss];
+    info.grad(this.be.kernels, last, this.t, rows, this.outSize, scale);
+    if (!info.fusedWith) last.activationBackward(rows); // δ = dE/dout ⊙ f'(out)
     if (check && !Number.isFinite(loss)) {
       throw new NonFiniteError(`loss: the ${this.options.loss} loss of this batch is ${loss}; the weights have diverged or the inputs are too large`);
     }

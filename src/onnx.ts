@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
-import type { OutputActivation } from './activations.js';
+import { ACTIVATIONS, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, NonFiniteError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
 import type { Network } from './model.js';
 import { PACKAGE_ROOT } from './where.js';
@@ -104,10 +104,6 @@ function scaleVectors(s: unknown, width: number, name: string): { mean: Float32A
   return out;
 }
 
-const OP: Record<Exclude<OutputActivation, 'linear'>, string> = {
-  sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', leakyRelu: 'LeakyRelu', softmax: 'Softmax',
-};
-
 /**
  * The network as a serialized ONNX ModelProto (IR version 7, opset 13): input `input` [N, inputs],
  * output `output` [N, outputs], float32. Each layer is Gemm(x, W, b; transB = 1) with W stored
@@ -154,17 +150,18 @@ export function toONNX(net: Network, options?: OnnxOptions): Uint8Array {
       initializer.push({ name: b, data_type: t.FLOAT, dims: [l.rows], raw_data: rawFloats(l.bias) });
       inputs.push(b);
     }
-    const z = last && act === 'linear' ? FINAL : `layer${i}.z`;
+    const op = ACTIVATIONS[act].onnx;
+    const z = last && !op ? FINAL : `layer${i}.z`;
     node.push({
       name: `layer${i}.gemm`, op_type: 'Gemm', input: inputs, output: [z],
       attribute: [{ name: 'transB', type: t.INT, i: 1 }],
     });
     x = z;
-    if (act !== 'linear') {
+    if (op) {
       const y = last ? FINAL : `layer${i}.out`;
       const attribute = act === 'leakyRelu' ? [{ name: 'alpha', type: t.FLOAT_ATTR, f: o.leakyReluAlpha }]
         : act === 'softmax' ? [{ name: 'axis', type: t.INT, i: -1 }] : [];
-      node.push({ name: `layer${i}.${act}`, op_type: OP[act], input: [z], output: [y], attribute });
+      node.push({ name: `layer${i}.${act}`, op_type: op, input: [z], output: [y], attribute });
       x = y;
     }
   });

@@ -1,3 +1,4 @@
+import { LOSS, LOSSES, defaultLoss, type Loss } from './losses.js';
 import { HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, type Activation, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, OptionError, OutOfMemoryError, describe } from './errors.js';
 import { MAX_BYTES } from './wasm/memory.js';
@@ -17,9 +18,7 @@ const OPTIMIZER_DEFAULTS: Record<OptimizerConfig['type'], OptimizerConfig> = {
   rmsprop: { type: 'rmsprop', learningRate: 0.001, decay: 0.9, epsilon: 1e-7, weightDecay: 0 },
 };
 
-export const LOSSES = ['mse', 'crossEntropy', 'binaryCrossEntropy'] as const;
-/** 'mse' = ½Σ(target − out)² (the seed's E); 'crossEntropy' = −Σ t·log(softmax); 'binaryCrossEntropy' = −Σ t·log σ + (1−t)·log(1−σ). */
-export type Loss = (typeof LOSSES)[number];
+export { LOSSES, type Loss } from './losses.js';
 export const REDUCTIONS = ['mean', 'sum'] as const;
 /** How a batch's per-sample losses (and so the gradients) combine. */
 export type Reduction = (typeof REDUCTIONS)[number];
@@ -114,12 +113,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     activation = o.activation.map((a, i) => oneOf(a, HIDDEN_ACTIVATIONS, `options.activation[${i}]`));
   } else activation = new Array<Activation>(hidden).fill(oneOf(o.activation, HIDDEN_ACTIVATIONS, 'options.activation'));
   const outputActivation = o.outputActivation === undefined ? 'sigmoid' : oneOf(o.outputActivation, OUTPUT_ACTIVATIONS, 'options.outputActivation');
-  const loss: Loss = o.loss === undefined ? (outputActivation === 'softmax' ? 'crossEntropy' : 'mse') : oneOf(o.loss, LOSSES, 'options.loss');
-  if (loss === 'crossEntropy' && outputActivation !== 'softmax') {
-    throw new OptionError(`options.loss: 'crossEntropy' needs outputActivation 'softmax', got outputActivation '${outputActivation}' (use 'binaryCrossEntropy' with 'sigmoid')`);
-  }
-  if (loss === 'binaryCrossEntropy' && outputActivation !== 'sigmoid') {
-    throw new OptionError(`options.loss: 'binaryCrossEntropy' needs outputActivation 'sigmoid', got outputActivation '${outputActivation}'`);
+  const loss: Loss = o.loss === undefined ? defaultLoss(outputActivation) : oneOf(o.loss, LOSSES, 'options.loss');
+  const needs = LOSS[loss].fusedWith;
+  if (needs && outputActivation !== needs) {
+    throw new OptionError(`options.loss: '${loss}' needs outputActivation '${needs}', got outputActivation '${outputActivation}'${LOSS[loss].pairingHint ?? ''}`);
   }
   const bias = o.bias === undefined ? true : o.bias;
   if (typeof bias !== 'boolean') throw new OptionError(`options.bias: expected true or false, got ${describe(bias)}`);

@@ -1,12 +1,9 @@
-import { activate, activateGrad, type OutputActivation } from '../activations.js';
+import { ACTIVATIONS, EP_BACKWARD, activate, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
 import type { Epilogue, Matmul } from '../wasm/threads.js';
 import type { Rng } from '../random.js';
 import type { ParamRef } from '../optim/index.js';
 
-/** Activation codes of the fused matmul epilogue (softmax is applied per row, after the product). */
-const EP_CODE: Record<OutputActivation, number> = { linear: 0, sigmoid: 1, tanh: 2, relu: 3, leakyRelu: 4, softmax: 0 };
-const EP_BACKWARD = 8;
 
 /**
  * Row counts up to which the forward product skips the packed matmul for the kernels of
@@ -56,7 +53,7 @@ export class Dense {
       if (this.b) blocks.push(this.b);
       this.gb = hasBias ? arena.alloc(outSize) : 0;
       this.fwdEp.bias = this.b;
-      this.fwdEp.ep = EP_CODE[activation];
+      this.fwdEp.ep = ACTIVATIONS[activation].code;
       this.fwdEp.alpha = alpha;
       this.gradEp.rowsum = this.gb;
     } catch (e) {
@@ -72,7 +69,7 @@ export class Dense {
 
   /** Glorot-uniform (sigmoid, tanh, linear, softmax) or He-uniform (relu, leakyRelu) weights; zero bias. */
   init(rng: Rng): void {
-    const he = this.activation === 'relu' || this.activation === 'leakyRelu';
+    const he = ACTIVATIONS[this.activation].init === 'he';
     const limit = he ? Math.sqrt(6 / this.inSize) : Math.sqrt(6 / (this.inSize + this.outSize));
     const w = this.be.arena.view(this.w, this.outSize * this.inSize);
     for (let i = 0; i < w.length; i++) w[i] = rng.uniform(limit);
@@ -116,7 +113,7 @@ export class Dense {
     } else {
       this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0, e);
     }
-    if (this.activation === 'softmax') activate(this.be.kernels, 'softmax', this.alpha, this.a, this.z, rows, nOut);
+    if (ACTIVATIONS[this.activation].rowwise) activate(this.be.kernels, this.activation, this.alpha, this.a, this.z, rows, nOut);
   }
 
   /** delta = dout ⊙ f'(a): from dE/d(output) to dE/d(pre-activation). */
@@ -134,7 +131,7 @@ export class Dense {
     this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0, this.gradEp);
     if (!dx) return;
     const e = this.dxEp;
-    if (prev) { e.ep = EP_CODE[prev.activation] | EP_BACKWARD; e.out2 = prev.delta; e.y = prev.a; e.alpha = prev.alpha; }
+    if (prev) { e.ep = ACTIVATIONS[prev.activation].code | EP_BACKWARD; e.out2 = prev.delta; e.y = prev.a; e.alpha = prev.alpha; }
     else { e.ep = 0; e.out2 = 0; e.y = 0; }
     this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0, e);
   }

@@ -1,0 +1,77 @@
+// ************* losses: one record each *************
+// A loss is its value, the δ it hands the output layer, whether it fuses with the output
+// activation (softmax + cross-entropy and sigmoid + binary cross-entropy give dE/dz = p − y in one
+// kernel) and the check its targets must pass. Adding a loss is one record here plus its kernels.
+import type { OutputActivation } from './activations.js';
+import { DomainError } from './errors.js';
+import type { Kernels } from './wasm/kernels.js';
+
+export const LOSSES = ['mse', 'crossEntropy', 'binaryCrossEntropy'] as const;
+/** 'mse' = ½Σ(target − out)² (the seed's E); 'crossEntropy' = −Σ t·log(softmax); 'binaryCrossEntropy' = −Σ t·log σ + (1−t)·log(1−σ). */
+export type Loss = (typeof LOSSES)[number];
+
+/** The output layer's buffers a loss reads and writes (byte addresses, [rows, cols]). */
+export interface OutputBuffers { z: number; a: number; dout: number; delta: number }
+
+export interface LossInfo {
+  /** The output activation it fuses with and requires; null: any (the layer then applies f' itself). */
+  readonly fusedWith: OutputActivation | null;
+  /** Extra words for the pairing error, e.g. which loss to use instead. */
+  readonly pairingHint?: string;
+  /** Σ over the rows of the per-sample loss (the cross-entropies from the logits z, with log-sum-exp). */
+  sum(k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number): number;
+  /**
+   * Writes the gradient the output layer starts from, scaled by `scale` (1/rows for 'mean'): fused,
+   * δ = dE/dz into out.delta; otherwise dE/dout into out.dout (the layer then forms δ = dout ⊙ f').
+   */
+  grad(k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number, scale: number): void;
+  /** Whether `check` can reject anything (mse takes any finite target). */
+  readonly checksTargets: boolean;
+  /** Throws a DomainError naming `name`, the row and the column of the first target outside the loss's domain. */
+  check(t: Float32Array, at: number, rows: number, cols: number, name: string): void;
+}
+
+/** Targets must be probabilities in [0, 1]; with `rowsSumToOne`, each row must sum to 1 (±1e-3). */
+function checkProbabilities(loss: Loss, rowsSumToOne: boolean, t: Float32Array, at: number, rows: number, cols: number, name: string): void {
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const v = t[at + r * cols + j]!;
+      if (v < 0 || v > 1) throw new DomainError(`${name}: ${loss} needs targets in [0, 1], got ${v} at row ${r}, column ${j}`);
+      sum += v;
+    }
+    if (rowsSumToOne && Math.abs(sum - 1) > 1e-3) {
+      throw new DomainError(`${name}: ${loss} needs each target row to sum to 1 (one-hot or probabilities), got a sum of ${Number(sum.toPrecision(7))} at row ${r}`);
+    }
+  }
+}
+
+export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
+  mse: {
+    fusedWith: null,
+    sum: (k, out, t, rows, cols) => k.mse_loss_f32(out.a, t, rows * cols),
+    grad: (k, out, t, rows, cols, scale) => k.mse_grad_f32(out.dout, out.a, t, scale, rows * cols),
+    checksTargets: false,
+    check: () => {},
+  },
+  crossEntropy: {
+    fusedWith: 'softmax',
+    pairingHint: " (use 'binaryCrossEntropy' with 'sigmoid')",
+    sum: (k, out, t, rows, cols) => k.xent_loss_f32(out.z, t, rows, cols),
+    grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // p − y
+    checksTargets: true,
+    check: (t, at, rows, cols, name) => checkProbabilities('crossEntropy', true, t, at, rows, cols, name),
+  },
+  binaryCrossEntropy: {
+    fusedWith: 'sigmoid',
+    sum: (k, out, t, rows, cols) => k.bce_loss_f32(out.z, t, rows * cols),
+    grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // σ − y: the same kernel
+    checksTargets: true,
+    check: (t, at, rows, cols, name) => checkProbabilities('binaryCrossEntropy', false, t, at, rows, cols, name),
+  },
+});
+
+/** The loss a network gets when none is named: cross-entropy with a softmax output, else mse. */
+export function defaultLoss(outputActivation: OutputActivation): Loss {
+  return outputActivation === 'softmax' ? 'crossEntropy' : 'mse';
+}
