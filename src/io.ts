@@ -3,9 +3,9 @@
 // Everything is validated against the options before anything large is allocated.
 import * as zlib from 'node:zlib';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FormatError, WasmlpError, describe } from './errors.js';
+import { ArgumentTypeError, FileError, FormatError, WasmlpError, describe } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 
 export const FORMAT = 'wasmlp';
@@ -303,4 +303,46 @@ function staleTemps(path: string, names: string[]): string[] {
     out.push(name);
   }
   return out;
+}
+
+// ************* model files *************
+
+/** A path argument: a non-empty string. */
+export function checkPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
+}
+
+/** Writes a model file atomically: `.wasmlp` as the binary format, any other name as JSON. */
+export async function saveSnapshot(path: string, snap: Snapshot): Promise<void> {
+  try {
+    await atomicWrite(path, path.endsWith('.wasmlp') ? encodeBinary(snap) : JSON.stringify(encodeJSON(snap)));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string') throw e;
+    throw new FileError(`path: cannot write ${JSON.stringify(path)} (${err.code}: ${err.message})`, err.code);
+  }
+}
+
+/** Reads a model file written by saveSnapshot (format chosen by content: binary magic, else JSON). */
+export async function loadSnapshot(path: unknown): Promise<Snapshot> {
+  checkPath(path);
+  let bytes: Buffer;
+  try { bytes = await readFile(path); } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new FileError(`path: cannot read ${JSON.stringify(path)} (${err.code ?? 'error'}: ${err.message})`, err.code);
+  }
+  if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === 'WASMLP') return decodeBinary(bytes, path);
+  let json: unknown;
+  try { json = JSON.parse(bytes.toString('utf8')); } catch (e) {
+    throw new FormatError(`${path}: neither a .wasmlp file nor valid JSON (${(e as Error).message})`);
+  }
+  return decodeJSON(json);
+}
+
+/** A snapshot from toJSON() output or its JSON text. */
+export function snapshotFromJSON(json: unknown): Snapshot {
+  if (typeof json === 'string') {
+    try { json = JSON.parse(json); } catch (e) { throw new FormatError(`model: not valid JSON (${(e as Error).message})`); }
+  }
+  return decodeJSON(json);
 }

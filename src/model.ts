@@ -1,11 +1,13 @@
 import { LOSS } from './losses.js';
 import { accuracyCounts } from './metrics.js';
-import { readFile } from 'node:fs/promises';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FileError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
-import { atomicWrite, decodeBinary, decodeJSON, encodeBinary, encodeJSON, type NetworkJSON, type Snapshot } from './io.js';
+import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
+import type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
+import { resolveFitOptions, type FitOptions, type History, type EpochLog, type ResolvedFit } from './fit.js';
+import { Rollback } from './rollback.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
 import { toONNX, type OnnxOptions } from './onnx.js';
@@ -14,22 +16,8 @@ import { backend, type Backend } from './wasm/kernels.js';
 import { Matmul, autoThreads } from './wasm/threads.js';
 import { MAX_BYTES } from './wasm/memory.js';
 
-/** One layer's parameters as returned by getWeights (copies). */
-export interface LayerWeights {
-  /** Row-major [rows = out, cols = in]: row i holds the weights into neuron i. */
-  weights: Float32Array;
-  bias: Float32Array | null;
-  rows: number;
-  cols: number;
-}
-
-/** One layer's parameters as accepted by setWeights. */
-export interface LayerWeightsInput {
-  /** [out][in] (row i = weights into neuron i), or a row-major Float32Array of out·in. */
-  weights: number[][] | Float32Array;
-  /** Length out; required when the network has biases, null/omitted when it has none. */
-  bias?: number[] | Float32Array | null;
-}
+export type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
+export type { FitOptions, History, EpochLog } from './fit.js';
 
 /** Gradients of the loss for one batch (copies; the network is not changed). */
 export interface Gradients {
@@ -54,69 +42,11 @@ export interface Trace {
   layers: { net: Float32Array; out: Float32Array }[];
 }
 
-/** What `fit` reports after each epoch. */
-export interface EpochLog {
-  /** 1-based. */
-  epoch: number;
-  /** Mean per-sample training loss over the epoch (measured before each batch's update). */
-  loss: number;
-  valLoss?: number;
-  /** Fraction correct: argmax for softmax outputs, each output > 0.5 for sigmoid outputs; absent for other outputs. */
-  accuracy?: number;
-  valAccuracy?: number;
-  samplesPerSecond: number;
-}
-
-export interface FitOptions {
-  /** Passes over the data. Default 1. */
-  epochs?: number;
-  /** Samples per step; the last partial batch is used. Default 32. */
-  batchSize?: number;
-  /** Shuffle the training rows every epoch with the network's seeded generator. Default true. */
-  shuffle?: boolean;
-  /** Hold out the last fraction of the rows (before shuffling) for validation, in (0, 1). */
-  validationSplit?: number;
-  /** Validation data [x, y]; takes precedence over validationSplit. */
-  validationData?: [BatchInput, BatchInput];
-  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
-  onBatchEnd?: (log: { batch: number; loss: number }) => void;
-  /** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs. */
-  earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience?: number; minDelta?: number };
-  /** Stop once the epoch's training loss is below this. */
-  errorThreshold?: number;
-  /** An AbortSignal (anything with `aborted`): stops between batches; the network keeps the last completed step. */
-  signal?: { readonly aborted: boolean };
-  /**
-   * When the loss (or a weight) becomes NaN or ±Infinity, the weights and optimizer state are
-   * rolled back to the last step whose loss was finite, and then: 'throw' (default) rejects with a
-   * DivergenceError naming the epoch and batch; 'stop' resolves with stopReason 'diverged'.
-   */
-  onNaN?: 'stop' | 'throw';
-  /**
-   * Keep a copy of the weights and optimizer state before every step, so that a divergence rolls
-   * them back (default true; costs a copy of all parameters and optimizer state per step). With
-   * false no copy is kept and nothing is rolled back: a non-finite loss or weight still stops
-   * training as `onNaN` says, but the network keeps the weights of the step that diverged.
-   */
-  rollback?: boolean;
-}
-
-/** What `fit` resolves to. */
-export interface History {
-  epochs: EpochLog[];
-  loss: number[];
-  valLoss: number[];
-  accuracy: number[];
-  valAccuracy: number[];
-  stopReason: 'completed' | 'earlyStopping' | 'errorThreshold' | 'aborted' | 'diverged';
-  /** With stopReason 'diverged': where the non-finite loss (or weights) was seen; epoch 1-based, batch 0-based as in onBatchEnd. */
-  diverged?: { epoch: number; batch: number };
-}
-
-type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & FitOptions;
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
+/** fit yields to the event loop when this many ms have passed since it last did. */
+const YIELD_MS = 8;
 const PREDICT_KEYS = ['out'];
 
 /** predict's options. */
@@ -124,9 +54,6 @@ export interface PredictOptions {
   /** Write the outputs here (row-major, rows × outputs floats) and return it; nothing else is allocated for one sample. */
   out?: Float32Array;
 }
-/** fit yields to the event loop when this many ms have passed since it last did. */
-const YIELD_MS = 8;
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
 
 interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null }
 
@@ -304,7 +231,7 @@ export class Network {
   async fit(x: BatchInput, y: BatchInput, options: FitOptions = {}): Promise<History> {
     this.live('fit');
     this.idle('fit');
-    const o = this.fitOptions(options);
+    const o = resolveFitOptions(options);
     let xb = toBatch(x, this.inSize, 'x');
     let yb = toBatch(y, this.outSize, 'y');
     if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
@@ -449,40 +376,19 @@ export class Network {
 
   /** Rebuilds a network from `toJSON()` output (or its parsed JSON text). Validates everything before allocating. */
   static fromJSON(json: unknown): Network {
-    if (typeof json === 'string') {
-      try { json = JSON.parse(json); } catch (e) { throw new FormatError(`model: not valid JSON (${(e as Error).message})`); }
-    }
-    return Network.restore(decodeJSON(json));
+    return Network.restore(snapshotFromJSON(json));
   }
 
   /** Saves to `path`: `.wasmlp` (compact binary with a CRC32) or anything else as JSON. Atomic: a crash never leaves a half-written file. */
   async save(path: string): Promise<void> {
     this.live('save');
-    if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
-    const snap = this.snapshot();
-    try {
-      await atomicWrite(path, path.endsWith('.wasmlp') ? encodeBinary(snap) : JSON.stringify(encodeJSON(snap)));
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (typeof err.code !== 'string') throw e;
-      throw new FileError(`path: cannot write ${JSON.stringify(path)} (${err.code}: ${err.message})`, err.code);
-    }
+    checkPath(path);
+    await saveSnapshot(path, this.snapshot());
   }
 
   /** Loads a network saved by `save` (format chosen by content: binary magic, else JSON). */
   static async load(path: string): Promise<Network> {
-    if (typeof path !== 'string' || path === '') throw new ArgumentTypeError(`path: expected a file path, got ${describe(path)}`);
-    let bytes: Buffer;
-    try { bytes = await readFile(path); } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new FileError(`path: cannot read ${JSON.stringify(path)} (${err.code ?? 'error'}: ${err.message})`, err.code);
-    }
-    if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === 'WASMLP') return Network.restore(decodeBinary(bytes, path));
-    let json: unknown;
-    try { json = JSON.parse(bytes.toString('utf8')); } catch (e) {
-      throw new FormatError(`${path}: neither a .wasmlp file nor valid JSON (${(e as Error).message})`);
-    }
-    return Network.restore(decodeJSON(json));
+    return Network.restore(await loadSnapshot(path));
   }
 
   /** Replaces every layer's weights (and biases). Validates all layers before changing any. */
@@ -525,13 +431,7 @@ export class Network {
   /** Copies of every layer's weights and biases. */
   getWeights(): LayerWeights[] {
     this.live('getWeights');
-    const arena = this.be.arena;
-    return this.layers.map((l) => ({
-      weights: arena.view(l.w, l.outSize * l.inSize).slice(),
-      bias: l.hasBias ? arena.view(l.b, l.outSize).slice() : null,
-      rows: l.outSize,
-      cols: l.inSize,
-    }));
+    return this.layers.map((l) => l.weights());
   }
 
   /** Frees the network's wasm memory. Any later call throws DisposedError. Safe to call twice. */
@@ -572,52 +472,6 @@ export class Network {
     return net;
   }
 
-  private fitOptions(options: unknown): ResolvedFit {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`fit options: expected an object, got ${describe(options)}`);
-    const o = options as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (!FIT_KEYS.includes(k)) {
-        const hint = suggest(k, FIT_KEYS);
-        throw new OptionError(`fit options.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${FIT_KEYS.join(', ')}`);
-      }
-    }
-    const int = (v: unknown, name: string, dflt: number): number => {
-      if (v === undefined) return dflt;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OptionError(`fit options.${name}: expected an integer ≥ 1, got ${describe(v)}`);
-      return v;
-    };
-    const epochs = int(o.epochs, 'epochs', 1);
-    const batchSize = int(o.batchSize, 'batchSize', 32);
-    const shuffle = o.shuffle === undefined ? true : o.shuffle;
-    if (typeof shuffle !== 'boolean') throw new OptionError(`fit options.shuffle: expected true or false, got ${describe(shuffle)}`);
-    if (o.validationSplit !== undefined && (typeof o.validationSplit !== 'number' || !(o.validationSplit > 0 && o.validationSplit < 1))) {
-      throw new OptionError(`fit options.validationSplit: expected a number in (0, 1), got ${describe(o.validationSplit)}`);
-    }
-    if (o.validationData !== undefined && (!Array.isArray(o.validationData) || o.validationData.length !== 2)) {
-      throw new OptionError(`fit options.validationData: expected [x, y], got ${describe(o.validationData)}`);
-    }
-    for (const k of ['onEpochEnd', 'onBatchEnd'] as const) {
-      if (o[k] !== undefined && typeof o[k] !== 'function') throw new OptionError(`fit options.${k}: expected a function, got ${describe(o[k])}`);
-    }
-    if (o.errorThreshold !== undefined && (typeof o.errorThreshold !== 'number' || !(o.errorThreshold > 0))) {
-      throw new OptionError(`fit options.errorThreshold: expected a number > 0, got ${describe(o.errorThreshold)}`);
-    }
-    if (o.signal !== undefined && (o.signal === null || typeof (o.signal as { aborted?: unknown }).aborted !== 'boolean')) throw new OptionError(`fit options.signal: expected an AbortSignal, got ${describe(o.signal)}`);
-    if (o.onNaN !== undefined && o.onNaN !== 'stop' && o.onNaN !== 'throw') {
-      const hint = typeof o.onNaN === 'string' ? suggest(o.onNaN, ['stop', 'throw']) : undefined;
-      throw new OptionError(`fit options.onNaN: expected 'stop' or 'throw', got ${describe(o.onNaN)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
-    }
-    if (o.rollback !== undefined && typeof o.rollback !== 'boolean') throw new OptionError(`fit options.rollback: expected true or false, got ${describe(o.rollback)}`);
-    if (o.earlyStopping !== undefined) {
-      const e = o.earlyStopping as Record<string, unknown>;
-      if (e === null || typeof e !== 'object') throw new OptionError(`fit options.earlyStopping: expected { monitor, patience, minDelta }, got ${describe(e)}`);
-      for (const k of Object.keys(e)) if (!['monitor', 'patience', 'minDelta'].includes(k)) throw new OptionError(`fit options.earlyStopping.${k}: unknown option; known options are monitor, patience, minDelta`);
-      if (e.monitor !== undefined && e.monitor !== 'loss' && e.monitor !== 'valLoss') throw new OptionError(`fit options.earlyStopping.monitor: expected 'loss' or 'valLoss', got ${describe(e.monitor)}`);
-      if (e.patience !== undefined && (typeof e.patience !== 'number' || !Number.isInteger(e.patience) || e.patience < 0)) throw new OptionError(`fit options.earlyStopping.patience: expected an integer ≥ 0, got ${describe(e.patience)}`);
-      if (e.minDelta !== undefined && (typeof e.minDelta !== 'number' || !(e.minDelta >= 0))) throw new OptionError(`fit options.earlyStopping.minDelta: expected a number ≥ 0, got ${describe(e.minDelta)}`);
-    }
-    return { ...(o as FitOptions), epochs, batchSize, shuffle };
-  }
 
   /** Loss (reduced over all rows) and accuracy over validated batches, in chunks. */
   private evaluateBatches(xb: Batch, yb: Batch): { loss: number; accuracy?: number } {
@@ -741,7 +595,7 @@ export class Network {
       const l = ls[i]!;
       const input = i === 0 ? this.x : ls[i - 1]!.a;
       const dx = i === 0 ? (inputGrad ? this.dx : 0) : ls[i - 1]!.dout;
-      l.backward(input, rows, dx, i > 0 ? ls[i - 1]! : null); // also the previous layer's delta, in the product's store
+      l.backward(input, rows, dx, i > 0 ? ls[i - 1]!.inputGradEpilogue() : null); // also the previous layer's δ, in the product's store
     }
   }
 }
@@ -779,64 +633,3 @@ function sliceBatch(b: Batch, start: number, count: number): Batch {
   return { ...b, rows: count, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
 }
 
-/**
- * fit's divergence guard: one arena block, allocated once per fit, into which every parameter and
- * optimizer-state block (and the optimizer's step count and the shuffle state) is copied before
- * each step. With `keep` false (fit's `rollback: false`) nothing is allocated or copied: it only
- * records that a step was taken and scans the weights.
- */
-class Rollback {
-  private readonly spans: { ptr: number; bytes: number; at: number }[] = [];
-  private readonly params: { ptr: number; length: number }[];
-  private readonly backup: number = 0;
-  private iterations = 0;
-  private shuffleState: number;
-  private saved = false;
-  /** A step was taken in this fit. */
-  stepped = false;
-
-  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], private readonly optimizer: Optimizer, private readonly rng: Rng, private readonly keep = true) {
-    this.shuffleState = rng.state;
-    this.params = params.map((p) => ({ ptr: p.param, length: p.length }));
-    if (!keep) return;
-    const blocks = [...this.params, ...optimizer.state().flat()];
-    this.backup = be.arena.alloc(blocks.reduce((s, b) => s + b.length, 0));
-    let at = this.backup;
-    for (const b of blocks) { this.spans.push({ ptr: b.ptr, bytes: b.length * 4, at }); at += b.length * 4; }
-  }
-
-  /** Copies the parameters and optimizer state into the backup (called before each step). */
-  save(): void {
-    this.stepped = true;
-    if (!this.keep) return;
-    const u8 = this.be.arena.u8;
-    for (const s of this.spans) u8.copyWithin(s.at, s.ptr, s.ptr + s.bytes);
-    this.iterations = this.optimizer.iterations;
-    this.shuffleState = this.rng.state;
-    this.saved = true;
-  }
-
-  /** Copies the backup back; false when nothing was saved yet (no step was taken: only the shuffle state is reset) or nothing is kept. */
-  restore(): boolean {
-    if (!this.keep) { if (!this.stepped) this.rng.state = this.shuffleState; return false; }
-    this.rng.state = this.shuffleState;
-    if (!this.saved) return false;
-    const u8 = this.be.arena.u8;
-    for (const s of this.spans) u8.copyWithin(s.ptr, s.at, s.at + s.bytes);
-    this.optimizer.iterations = this.iterations;
-    return true;
-  }
-
-  /** The first non-finite parameter, if any (scanned in wasm). */
-  nonFinite(): { block: number; index: number; value: number } | null {
-    const k = this.be.kernels;
-    for (let j = 0; j < this.params.length; j++) {
-      const p = this.params[j]!;
-      const i = k.nonfinite_index_f32(p.ptr, p.length);
-      if (i >= 0) return { block: j, index: i, value: this.be.arena.f32[(p.ptr >>> 2) + i]! };
-    }
-    return null;
-  }
-
-  dispose(): void { if (this.keep) this.be.arena.free(this.backup); }
-}

@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
 import { ACTIVATIONS, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, NonFiniteError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
-import type { Network } from './model.js';
+import type { LayerWeights } from './layers/layer.js';
+import type { ResolvedOptions } from './options.js';
 import { PACKAGE_ROOT } from './where.js';
 
 /** The operator set the exported models import (default domain ''). Softmax-13 normalises along one axis. */
@@ -104,6 +105,12 @@ function scaleVectors(s: unknown, width: number, name: string): { mean: Float32A
   return out;
 }
 
+/** What toONNX reads of a network: its options and its layers' weights (a Network is one). */
+export interface OnnxSource {
+  readonly options: Readonly<ResolvedOptions>;
+  getWeights(): readonly LayerWeights[];
+}
+
 /**
  * The network as a serialized ONNX ModelProto (IR version 7, opset 13): input `input` [N, inputs],
  * output `output` [N, outputs], float32. Each layer is Gemm(x, W, b; transB = 1) with W stored
@@ -111,8 +118,8 @@ function scaleVectors(s: unknown, width: number, name: string): { mean: Float32A
  * Tanh, Relu, LeakyRelu(alpha = leakyReluAlpha) or Softmax(axis = −1); a linear layer adds no node.
  * `options.input` / `options.output` put a feature standardization / target scaling into the graph.
  */
-export function toONNX(net: Network, options?: OnnxOptions): Uint8Array {
-  if (net === null || typeof net !== 'object' || typeof (net as Partial<Network>).getWeights !== 'function') {
+export function toONNX(net: OnnxSource, options?: OnnxOptions): Uint8Array {
+  if (net === null || typeof net !== 'object' || typeof (net as Partial<OnnxSource>).getWeights !== 'function') {
     throw new ArgumentTypeError(`toONNX: net: expected a Network, got ${describe(net)}`);
   }
   const layers = net.getWeights(); // throws DisposedError on a disposed network

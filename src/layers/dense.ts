@@ -1,5 +1,6 @@
 import { ACTIVATIONS, EP_BACKWARD, activate, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
+import type { InputGradEpilogue, Layer, LayerWeights } from './layer.js';
 import type { Epilogue, Matmul } from '../wasm/threads.js';
 import type { Rng } from '../random.js';
 import type { ParamRef } from '../optim/index.js';
@@ -22,7 +23,7 @@ const HSUM_ROWS = 2;
  * the weights into neuron i, as W in the seed articles). Owns its parameters, gradients and
  * per-batch buffers; forward and backward only call kernels.
  */
-export class Dense {
+export class Dense implements Layer {
   readonly w: number;
   readonly b: number; // 0 without bias
   readonly gw: number;
@@ -33,6 +34,8 @@ export class Dense {
   private readonly fwdEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
   private readonly gradEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
   private readonly dxEp: Epilogue = { bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 };
+  /** What this layer asks of the product that writes its dout (pointers refreshed by plan()). */
+  private readonly gradIn: { ep: number; delta: number; y: number; alpha: number } = { ep: 0, delta: 0, y: 0, alpha: 0 };
 
   constructor(
     private readonly be: Backend,
@@ -56,6 +59,8 @@ export class Dense {
       this.fwdEp.ep = ACTIVATIONS[activation].code;
       this.fwdEp.alpha = alpha;
       this.gradEp.rowsum = this.gb;
+      this.gradIn.ep = ACTIVATIONS[activation].code | EP_BACKWARD;
+      this.gradIn.alpha = alpha;
     } catch (e) {
       for (const p of blocks) arena.free(p);
       throw e;
@@ -89,6 +94,7 @@ export class Dense {
       const delta = arena.alloc(n); fresh.push(delta);
       this.z = z; this.a = a; this.dout = dout; this.delta = delta;
       this.fwdEp.out2 = this.fwdEp.ep !== 0 ? a : 0;
+      this.gradIn.delta = delta; this.gradIn.y = a;
     } catch (e) {
       for (const p of fresh) arena.free(p);
       throw e;
@@ -121,17 +127,20 @@ export class Dense {
     activateGrad(this.be.kernels, this.activation, this.alpha, this.delta, this.dout, this.a, rows, this.outSize);
   }
 
+  /** δ = dout ⊙ f'(a), written by the product that writes this layer's dout (the next layer's δ·W). */
+  inputGradEpilogue(): InputGradEpilogue { return this.gradIn; }
+
   /**
    * From delta: ∇W = δᵀ·x with ∇b = Σ_rows δ summed while δ is packed, and, when dx ≠ 0 (ptr to
-   * [rows, in]), dx = δ·W. When `prev` (the layer that produced x, so dx is its dout) is given,
-   * its delta = dx ⊙ f'(its output) is computed in the same product's store.
+   * [rows, in]), dx = δ·W. `prev` is what the layer that produced x (so dx is its dout) asks of
+   * this product: its δ = dx ⊙ f'(its output), computed in the same product's store.
    */
-  backward(x: number, rows: number, dx: number, prev: Dense | null = null): void {
+  backward(x: number, rows: number, dx: number, prev: InputGradEpilogue | null = null): void {
     const { inSize: nIn, outSize: nOut } = this;
     this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0, this.gradEp);
     if (!dx) return;
     const e = this.dxEp;
-    if (prev) { e.ep = ACTIVATIONS[prev.activation].code | EP_BACKWARD; e.out2 = prev.delta; e.y = prev.a; e.alpha = prev.alpha; }
+    if (prev) { e.ep = prev.ep; e.out2 = prev.delta; e.y = prev.y; e.alpha = prev.alpha; }
     else { e.ep = 0; e.out2 = 0; e.y = 0; }
     this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0, e);
   }
@@ -141,6 +150,17 @@ export class Dense {
     const out: ParamRef[] = [{ param: this.w, grad: this.gw, length: this.outSize * this.inSize, decay: true }];
     if (this.hasBias) out.push({ param: this.b, grad: this.gb, length: this.outSize, decay: false });
     return out;
+  }
+
+  /** Copies of the weights ([out, in]) and biases. */
+  weights(): LayerWeights {
+    const arena = this.be.arena;
+    return {
+      weights: arena.view(this.w, this.outSize * this.inSize).slice(),
+      bias: this.hasBias ? arena.view(this.b, this.outSize).slice() : null,
+      rows: this.outSize,
+      cols: this.inSize,
+    };
   }
 
   /** Frees every block this layer owns. */
