@@ -1,20 +1,20 @@
 import { LOSS } from './losses.js';
 import { accuracyCounts } from './metrics.js';
 import type { OutputActivation } from './activations.js';
-import { checkTargetBatch, checkTargets, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, describe } from './errors.js';
+import { checkTargetBatch, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
+import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
 import type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
 import { resolveFitOptions, type FitOptions, type History, type EpochLog, type ResolvedFit } from './fit.js';
 import { Rollback } from './rollback.js';
+import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
 import { toONNX, type OnnxOptions } from './onnx.js';
 import { Rng, shuffleInPlace } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { Matmul, autoThreads } from './wasm/threads.js';
-import { MAX_BYTES } from './wasm/memory.js';
 
 export type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
 export type { FitOptions, History, EpochLog } from './fit.js';
@@ -55,17 +55,17 @@ export interface PredictOptions {
   out?: Float32Array;
 }
 
-interface Owned { layers: Dense[]; bufs: number[]; be: Backend; optimizer: Optimizer | null }
+interface Owned { layers: Dense[]; staging: Staging | null; optimizer: Optimizer | null }
 
 const registry = new FinalizationRegistry<Owned>((owned) => release(owned));
 
 function release(owned: Owned): void {
   owned.optimizer?.dispose();
   for (const l of owned.layers) l.dispose();
-  for (const p of owned.bufs) if (p) owned.be.arena.free(p);
+  owned.staging?.free();
   owned.optimizer = null;
   owned.layers = [];
-  owned.bufs = [];
+  owned.staging = null;
 }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -82,8 +82,8 @@ export class Network {
   private readonly owned: Owned;
   private readonly optimizer: Optimizer;
   private readonly shuffleRng: Rng;
-  private capacity = 0;
-  private x = 0; private t = 0; private dx = 0;
+  /** The batch buffers (x, targets, dE/dx) and the copies into them. */
+  private readonly io: Staging;
   private disposed = false;
   /** True while a fit of this network runs (between its awaits too). */
   private fitting = false;
@@ -114,7 +114,8 @@ export class Network {
     }
     this.optimizer = optimizer;
     this.shuffleRng = new Rng(o.seed ^ 0x5eed5eed);
-    this.owned = { layers, bufs: [], be: this.be, optimizer };
+    this.io = new Staging(this.be, layers, o.layers[0]!, o.layers[o.layers.length - 1]!);
+    this.owned = { layers, staging: this.io, optimizer };
     registry.register(this, this.owned, this);
   }
 
@@ -143,12 +144,12 @@ export class Network {
     const dst = options === undefined ? undefined : predictOut(options);
     const nOut = this.outSize;
     const last = this.layers[this.layers.length - 1]!;
-    if (this.capacity > 0) { // one sample, buffers planned: straight into wasm, no staging objects
+    if (this.io.capacity > 0) { // one sample, buffers planned: straight into wasm, no staging objects
       const nIn = this.inSize;
-      const kind = writeSample(x, this.be.arena.f32, this.x >>> 2, nIn, 'x');
+      const kind = writeSample(x, this.be.arena.f32, this.io.x >>> 2, nIn, 'x');
       if (kind !== null) {
         if (kind === 'f32') {
-          const i = this.be.kernels.nonfinite_index_f32(this.x, nIn);
+          const i = this.be.kernels.nonfinite_index_f32(this.io.x, nIn);
           if (i >= 0) throw nonFinite('x', x as Float32Array, i, nIn);
         }
         if (dst) checkOutLength(dst, 1, nOut);
@@ -161,12 +162,12 @@ export class Network {
     }
     const xb = toBatch(x, this.inSize, 'x', true);
     if (dst) checkOutLength(dst, xb.rows, nOut);
-    const chunk = Math.min(xb.rows, Math.max(this.capacity, PREDICT_CHUNK));
-    this.reserve(chunk);
+    const chunk = Math.min(xb.rows, Math.max(this.io.capacity, PREDICT_CHUNK));
+    this.io.reserve(chunk);
     const out = dst ?? new Float32Array(xb.rows * nOut);
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
-      this.put(xb, this.x, start, rows);
+      this.io.put(xb, this.io.x, start, rows);
       this.forward(rows, true);
       out.set(this.be.arena.view(last.a, rows * nOut), start * nOut);
     }
@@ -178,8 +179,8 @@ export class Network {
   trace(x: BatchInput): Trace {
     this.live('trace');
     const xb = toBatch(x, this.inSize, 'x', true);
-    this.reserve(xb.rows);
-    this.put(xb, this.x, 0, xb.rows);
+    this.io.reserve(xb.rows);
+    this.io.put(xb, this.io.x, 0, xb.rows);
     this.forward(xb.rows);
     const arena = this.be.arena;
     return {
@@ -193,7 +194,7 @@ export class Network {
   /** Loss and gradients for the batch (x, y); changes nothing. */
   gradients(x: BatchInput, y: BatchInput): Gradients {
     this.live('gradients');
-    const rows = this.stage(x, y);
+    const rows = this.io.stage(x, y, this.options.loss);
     this.forward(rows);
     const loss = this.lossAndDelta(rows);
     this.backward(rows, true);
@@ -207,7 +208,7 @@ export class Network {
         delta: arena.view(l.delta, rows * l.outSize).slice(),
         outputGrad: i === this.layers.length - 1 && fused ? null : arena.view(l.dout, rows * l.outSize).slice(),
       })),
-      input: arena.view(this.dx, rows * this.inSize).slice(),
+      input: arena.view(this.io.dx, rows * this.inSize).slice(),
     };
   }
 
@@ -215,7 +216,7 @@ export class Network {
   trainBatch(x: BatchInput, y: BatchInput): number {
     this.live('trainBatch');
     this.idle('trainBatch');
-    const rows = this.stage(x, y);
+    const rows = this.io.stage(x, y, this.options.loss);
     this.forward(rows);
     const loss = this.lossAndDelta(rows);
     this.backward(rows, false);
@@ -258,7 +259,7 @@ export class Network {
     }
     const n = xb.rows;
     const batch = Math.min(o.batchSize, n);
-    this.reserve(batch);
+    this.io.reserve(batch);
     const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng, o.rollback !== false);
     this.fitting = true;
     try {
@@ -301,8 +302,8 @@ export class Network {
         if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
         const rows = Math.min(batch, n - start);
         const f32 = this.be.arena.f32;
-        gatherRows(xb, f32, this.x >>> 2, order, start, rows);
-        gatherRows(yb, f32, this.t >>> 2, order, start, rows);
+        gatherRows(xb, f32, this.io.x >>> 2, order, start, rows);
+        gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
         this.forward(rows);
         const loss = this.lossAndDelta(rows, false);
         if (!Number.isFinite(loss)) { diverged(epoch, batchIndex, `the ${this.options.loss} loss became ${loss}`); break; }
@@ -440,8 +441,6 @@ export class Network {
     this.disposed = true;
     registry.unregister(this);
     release(this.owned);
-    this.capacity = 0;
-    this.x = this.t = this.dx = 0;
   }
 
   // ************* internals *************
@@ -475,13 +474,13 @@ export class Network {
 
   /** Loss (reduced over all rows) and accuracy over validated batches, in chunks. */
   private evaluateBatches(xb: Batch, yb: Batch): { loss: number; accuracy?: number } {
-    const chunk = Math.min(xb.rows, Math.max(this.capacity, PREDICT_CHUNK));
-    this.reserve(chunk);
+    const chunk = Math.min(xb.rows, Math.max(this.io.capacity, PREDICT_CHUNK));
+    this.io.reserve(chunk);
     let total = 0, correct = 0, judged = 0;
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
-      this.put(xb, this.x, start, rows);
-      this.put(yb, this.t, start, rows);
+      this.io.put(xb, this.io.x, start, rows);
+      this.io.put(yb, this.io.t, start, rows);
       this.forward(rows, true);
       total += this.lossSum(rows);
       const acc = this.accuracyOfStaged(rows);
@@ -494,7 +493,7 @@ export class Network {
 
   /** [correct, judged] for the staged rows (see accuracyCounts); null for outputs without an accuracy. */
   private accuracyOfStaged(rows: number): [number, number] | null {
-    const cols = this.outSize, f32 = this.be.arena.f32, p = this.layers[this.layers.length - 1]!.a >>> 2, t = this.t >>> 2;
+    const cols = this.outSize, f32 = this.be.arena.f32, p = this.layers[this.layers.length - 1]!.a >>> 2, t = this.io.t >>> 2;
     return accuracyCounts(this.options.outputActivation, f32.subarray(p, p + rows * cols), f32.subarray(t, t + rows * cols), rows, cols);
   }
 
@@ -511,68 +510,15 @@ export class Network {
     return LOSS[this.options.loss].fusedWith !== null;
   }
 
-  /** Validates and copies x and y into wasm; returns the row count. */
-  private stage(x: BatchInput, y: BatchInput): number {
-    const xb = toBatch(x, this.inSize, 'x', true);
-    const yb = toBatch(y, this.outSize, 'y', true);
-    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
-    this.reserve(xb.rows);
-    this.put(yb, this.t, 0, yb.rows);
-    checkTargets(this.be.arena.f32, this.t >>> 2, yb.rows, this.outSize, this.options.loss, 'y');
-    this.put(xb, this.x, 0, xb.rows);
-    return xb.rows;
-  }
-
-  /** Copies rows [start, start+count) of a batch to `ptr`; checks finiteness in wasm when it was deferred. */
-  private put(b: Batch, ptr: number, start: number, count: number): void {
-    writeRows(b, this.be.arena.f32, ptr >>> 2, start, count);
-    if (b.unchecked) {
-      const i = this.be.kernels.nonfinite_index_f32(ptr, count * b.cols);
-      if (i >= 0) throw nonFinite(b.name, b.source as Float32Array, start * b.cols + i, b.cols);
-    }
-  }
-
-  /** Makes batch buffers hold at least `rows` rows; a larger batch re-plans once. */
-  private reserve(rows: number): void {
-    if (rows <= this.capacity) return;
-    const floats = rows * (2 * this.inSize + this.outSize + this.layers.reduce((s, l) => s + l.batchFloatsPerRow(), 0));
-    if (floats * 4 > MAX_BYTES - this.be.arena.bytesInUse) {
-      throw new OutOfMemoryError(`x: a batch of ${rows} rows needs ${floats * 4} bytes of buffers, more than wasm32's 4 GiB allows next to the ${this.be.arena.bytesInUse} bytes in use`);
-    }
-    const arena = this.be.arena;
-    const old: number[] = [...this.owned.bufs];
-    try {
-      for (const l of this.layers) old.push(...l.plan(rows));
-      const x = arena.alloc(rows * this.inSize);
-      this.owned.bufs = [x];
-      const t = arena.alloc(rows * this.outSize);
-      this.owned.bufs.push(t);
-      const dx = arena.alloc(rows * this.inSize);
-      this.owned.bufs.push(dx);
-      this.x = x; this.t = t; this.dx = dx;
-      this.capacity = rows;
-    } catch (e) {
-      // leave no half plan: drop all batch buffers; weights are untouched
-      for (const l of this.layers) for (const p of l.plan(0)) arena.free(p);
-      for (const p of this.owned.bufs) if (!old.includes(p)) arena.free(p);
-      this.owned.bufs = [];
-      this.capacity = 0;
-      this.x = this.t = this.dx = 0;
-      for (const p of old) arena.free(p);
-      throw e;
-    }
-    for (const p of old) arena.free(p);
-  }
-
   /** Forward pass of the staged rows; `inference` lets small batches take the faster gemv order (see Dense.forward). */
   private forward(rows: number, inference = false): void {
-    let input = this.x;
+    let input = this.io.x;
     for (const l of this.layers) { l.forward(input, rows, inference); input = l.a; }
   }
 
   /** Σ over the staged rows of the per-sample loss. */
   private lossSum(rows: number): number {
-    return LOSS[this.options.loss].sum(this.be.kernels, this.layers[this.layers.length - 1]!, this.t, rows, this.outSize);
+    return LOSS[this.options.loss].sum(this.be.kernels, this.layers[this.layers.length - 1]!, this.io.t, rows, this.outSize);
   }
 
   /** Loss of the staged batch (reduced) and δ of the output layer. */
@@ -581,7 +527,7 @@ export class Network {
     const scale = this.options.reduction === 'mean' ? 1 / rows : 1;
     const loss = this.lossSum(rows) * scale;
     const info = LOSS[this.options.loss];
-    info.grad(this.be.kernels, last, this.t, rows, this.outSize, scale);
+    info.grad(this.be.kernels, last, this.io.t, rows, this.outSize, scale);
     if (!info.fusedWith) last.activationBackward(rows); // δ = dE/dout ⊙ f'(out)
     if (check && !Number.isFinite(loss)) {
       throw new NonFiniteError(`loss: the ${this.options.loss} loss of this batch is ${loss}; the weights have diverged or the inputs are too large`);
@@ -593,8 +539,8 @@ export class Network {
     const ls = this.layers;
     for (let i = ls.length - 1; i >= 0; i--) {
       const l = ls[i]!;
-      const input = i === 0 ? this.x : ls[i - 1]!.a;
-      const dx = i === 0 ? (inputGrad ? this.dx : 0) : ls[i - 1]!.dout;
+      const input = i === 0 ? this.io.x : ls[i - 1]!.a;
+      const dx = i === 0 ? (inputGrad ? this.io.dx : 0) : ls[i - 1]!.dout;
       l.backward(input, rows, dx, i > 0 ? ls[i - 1]!.inputGradEpilogue() : null); // also the previous layer's δ, in the product's store
     }
   }
