@@ -1,6 +1,10 @@
-// fit's public types and the checks of its options (the loop itself is Network.fit's).
-import type { BatchInput } from './data.js';
-import { ArgumentTypeError, OptionError, describe } from './errors.js';
+// fit: its public types, the checks of its options, and the epoch/batch loop (Network.fit stages
+// the data and hands the loop a FitEngine: its own staging, steps and evaluation).
+import type { Batch, BatchInput } from './data.js';
+import { ArgumentTypeError, DivergenceError, OptionError, describe } from './errors.js';
+import type { Loss } from './losses.js';
+import { shuffleInPlace, type Rng } from './random.js';
+import type { Rollback } from './rollback.js';
 import { suggest } from './options.js';
 
 /** What `fit` reports after each epoch. */
@@ -112,3 +116,110 @@ export function resolveFitOptions(options: unknown): ResolvedFit {
 }
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
+
+/** fit yields to the event loop when this many ms have passed since it last did. */
+const YIELD_MS = 8;
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** What the loop needs of a network. */
+export interface FitEngine {
+  readonly loss: Loss;
+  readonly reduction: 'mean' | 'sum';
+  /** Copies rows order[start .. start+rows) of x and y into the staging buffers. */
+  stageRows(xb: Batch, yb: Batch, order: Uint32Array, start: number, rows: number): void;
+  /** Forward pass and loss of the staged rows (reduced); leaves the output layer's δ ready. */
+  forwardLoss(rows: number): number;
+  /** [correct, judged] of the staged rows, or null. */
+  accuracy(rows: number): [number, number] | null;
+  /** Backward pass and one optimizer step. */
+  backwardStep(rows: number): void;
+  /** Loss and accuracy of validation batches. */
+  evaluate(xb: Batch, yb: Batch): { loss: number; accuracy?: number };
+  /** Throws DisposedError if a callback disposed the network. */
+  live(): void;
+}
+
+/**
+ * Epochs of mini-batches: shuffles (each epoch's order depends only on the generator's state),
+ * steps, reports, validates, stops early, and on divergence rolls back through the guard.
+ */
+export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, Batch] | null, o: ResolvedFit, batch: number, guard: Rollback, shuffleRng: Rng): Promise<History> {
+  const n = xb.rows;
+  const order = new Uint32Array(n).map((_, i) => i);
+  const history: History = { epochs: [], loss: [], valLoss: [], accuracy: [], valAccuracy: [], stopReason: 'completed' };
+  const es = o.earlyStopping ? { monitor: o.earlyStopping.monitor ?? 'valLoss', patience: o.earlyStopping.patience ?? 0, minDelta: o.earlyStopping.minDelta ?? 0 } : null;
+  let best = Infinity, wait = 0;
+  let lastYield = performance.now();
+  const scaleOf = (rows: number): number => (net.reduction === 'mean' ? rows : 1);
+  // Divergence: a non-finite loss (or, at an epoch's end, non-finite weights) rolls the network
+  // back to the copy the guard took before the last step, whose loss was finite (with rollback).
+  const diverged = (epoch: number, batchIndex: number, what: string): void => {
+    const rolled = guard.restore();
+    const msg = `fit: ${what} at epoch ${epoch}, batch ${batchIndex} (epochs count from 1, batches from 0 as in onBatchEnd): training diverged; ` +
+      (rolled ? 'the weights and optimizer state were rolled back to those before the last step, whose loss was finite'
+        : guard.stepped ? 'rollback is off (fit option rollback: false), so the weights and optimizer state are those the diverging step left'
+          : 'no step was taken in this fit, the weights are unchanged') +
+      '. Normalise the inputs or lower the learning rate';
+    if (o.onNaN !== 'stop') throw new DivergenceError(msg, epoch, batchIndex);
+    history.stopReason = 'diverged';
+    history.diverged = { epoch, batch: batchIndex };
+  };
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    if (o.shuffle) { // each epoch's order depends only on the generator state (saved with the model)
+      for (let i = 0; i < n; i++) order[i] = i;
+      shuffleInPlace(order, shuffleRng);
+    }
+    const t0 = performance.now();
+    let lossSum = 0, correct = 0, judged = 0, seen = 0, batchIndex = 0;
+    for (let start = 0; start < n; start += batch) {
+      if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
+      const rows = Math.min(batch, n - start);
+      net.stageRows(xb, yb, order, start, rows);
+      const loss = net.forwardLoss(rows);
+      if (!Number.isFinite(loss)) { diverged(epoch, batchIndex, `the ${net.loss} loss became ${loss}`); break; }
+      guard.save();
+      const acc = net.accuracy(rows);
+      net.backwardStep(rows);
+      lossSum += loss * scaleOf(rows);
+      seen += rows;
+      if (acc) { correct += acc[0]; judged += acc[1]; }
+      o.onBatchEnd?.({ batch: batchIndex, loss });
+      batchIndex++;
+      if (performance.now() - lastYield >= YIELD_MS) { await nextTick(); lastYield = performance.now(); }
+      net.live(); // a callback may have disposed the network
+    }
+    if (history.stopReason !== 'diverged' && seen > 0) {
+      const bad = guard.nonFinite();
+      if (bad) diverged(epoch, batchIndex - 1, `weight ${bad.index} of parameter block ${bad.block} became ${bad.value} in the step`);
+    }
+    if ((history.stopReason === 'aborted' || history.stopReason === 'diverged') && seen === 0) break;
+    const ms = performance.now() - t0;
+    const log: EpochLog = { epoch, loss: lossSum / seen, samplesPerSecond: seen / Math.max(ms, 1e-3) * 1000 };
+    if (judged > 0) log.accuracy = correct / judged;
+    if (val) {
+      const ev = net.evaluate(val[0], val[1]);
+      log.valLoss = ev.loss;
+      if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+    }
+    history.epochs.push(log);
+    history.loss.push(log.loss);
+    if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
+    if (log.accuracy !== undefined) history.accuracy.push(log.accuracy);
+    if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
+    await o.onEpochEnd?.(log);
+    await nextTick();
+    net.live();
+    lastYield = performance.now();
+    if (history.stopReason === 'aborted' || history.stopReason === 'diverged') break;
+    if (o.errorThreshold !== undefined && log.loss < o.errorThreshold) { history.stopReason = 'errorThreshold'; break; }
+    if (es) {
+      const v = es.monitor === 'loss' ? log.loss : log.valLoss!;
+      if (v < best - es.minDelta) { best = v; wait = 0; }
+      else if (++wait >= es.patience) { history.stopReason = 'earlyStopping'; break; }
+    }
+    if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
+  }
+  return history;
+}
+

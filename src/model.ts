@@ -2,17 +2,17 @@ import { LOSS } from './losses.js';
 import { accuracyCounts } from './metrics.js';
 import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
-import { ArgumentTypeError, BusyError, DisposedError, DivergenceError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, BusyError, DisposedError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
 import type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
-import { resolveFitOptions, type FitOptions, type History, type EpochLog, type ResolvedFit } from './fit.js';
+import { resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
 import { Rollback } from './rollback.js';
 import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
 import { toONNX, type OnnxOptions } from './onnx.js';
-import { Rng, shuffleInPlace } from './random.js';
+import { Rng } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { Matmul, autoThreads } from './wasm/threads.js';
 
@@ -45,8 +45,6 @@ export interface Trace {
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
-/** fit yields to the event loop when this many ms have passed since it last did. */
-const YIELD_MS = 8;
 const PREDICT_KEYS = ['out'];
 
 /** predict's options. */
@@ -68,7 +66,6 @@ function release(owned: Owned): void {
   owned.staging = null;
 }
 
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A fully connected network trained by backpropagation on wasm SIMD kernels:
@@ -263,94 +260,11 @@ export class Network {
     const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng, o.rollback !== false);
     this.fitting = true;
     try {
-      return await this.fitLoop(xb, yb, val, o, batch, guard);
+      return await runFit(this.engine(), xb, yb, val, o, batch, guard, this.shuffleRng);
     } finally {
       this.fitting = false;
       guard.dispose();
     }
-  }
-
-  private async fitLoop(xb: Batch, yb: Batch, val: [Batch, Batch] | null, o: ResolvedFit, batch: number, guard: Rollback): Promise<History> {
-    const n = xb.rows;
-    const order = new Uint32Array(n).map((_, i) => i);
-    const history: History = { epochs: [], loss: [], valLoss: [], accuracy: [], valAccuracy: [], stopReason: 'completed' };
-    const es = o.earlyStopping ? { monitor: o.earlyStopping.monitor ?? 'valLoss', patience: o.earlyStopping.patience ?? 0, minDelta: o.earlyStopping.minDelta ?? 0 } : null;
-    let best = Infinity, wait = 0;
-    let lastYield = performance.now();
-    const scaleOf = (rows: number): number => (this.options.reduction === 'mean' ? rows : 1);
-    // Divergence: a non-finite loss (or, at an epoch's end, non-finite weights) rolls the network
-    // back to the copy the guard took before the last step, whose loss was finite (with rollback).
-    const diverged = (epoch: number, batchIndex: number, what: string): void => {
-      const rolled = guard.restore();
-      const msg = `fit: ${what} at epoch ${epoch}, batch ${batchIndex} (epochs count from 1, batches from 0 as in onBatchEnd): training diverged; ` +
-        (rolled ? 'the weights and optimizer state were rolled back to those before the last step, whose loss was finite'
-          : guard.stepped ? 'rollback is off (fit option rollback: false), so the weights and optimizer state are those the diverging step left'
-            : 'no step was taken in this fit, the weights are unchanged') +
-        '. Normalise the inputs or lower the learning rate';
-      if (o.onNaN !== 'stop') throw new DivergenceError(msg, epoch, batchIndex);
-      history.stopReason = 'diverged';
-      history.diverged = { epoch, batch: batchIndex };
-    };
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      if (o.shuffle) { // each epoch's order depends only on the generator state (saved with the model)
-        for (let i = 0; i < n; i++) order[i] = i;
-        shuffleInPlace(order, this.shuffleRng);
-      }
-      const t0 = performance.now();
-      let lossSum = 0, correct = 0, judged = 0, seen = 0, batchIndex = 0;
-      for (let start = 0; start < n; start += batch) {
-        if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
-        const rows = Math.min(batch, n - start);
-        const f32 = this.be.arena.f32;
-        gatherRows(xb, f32, this.io.x >>> 2, order, start, rows);
-        gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
-        this.forward(rows);
-        const loss = this.lossAndDelta(rows, false);
-        if (!Number.isFinite(loss)) { diverged(epoch, batchIndex, `the ${this.options.loss} loss became ${loss}`); break; }
-        guard.save();
-        const acc = this.accuracyOfStaged(rows);
-        this.backward(rows, false);
-        this.optimizer.step();
-        lossSum += loss * scaleOf(rows);
-        seen += rows;
-        if (acc) { correct += acc[0]; judged += acc[1]; }
-        o.onBatchEnd?.({ batch: batchIndex, loss });
-        batchIndex++;
-        if (performance.now() - lastYield >= YIELD_MS) { await nextTick(); lastYield = performance.now(); }
-        this.live('fit'); // a callback may have disposed the network
-      }
-      if (history.stopReason !== 'diverged' && seen > 0) {
-        const bad = guard.nonFinite();
-        if (bad) diverged(epoch, batchIndex - 1, `weight ${bad.index} of parameter block ${bad.block} became ${bad.value} in the step`);
-      }
-      if ((history.stopReason === 'aborted' || history.stopReason === 'diverged') && seen === 0) break;
-      const ms = performance.now() - t0;
-      const log: EpochLog = { epoch, loss: lossSum / seen, samplesPerSecond: seen / Math.max(ms, 1e-3) * 1000 };
-      if (judged > 0) log.accuracy = correct / judged;
-      if (val) {
-        const ev = this.evaluateBatches(val[0], val[1]);
-        log.valLoss = ev.loss;
-        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
-      }
-      history.epochs.push(log);
-      history.loss.push(log.loss);
-      if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
-      if (log.accuracy !== undefined) history.accuracy.push(log.accuracy);
-      if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
-      await o.onEpochEnd?.(log);
-      await nextTick();
-      this.live('fit');
-      lastYield = performance.now();
-      if (history.stopReason === 'aborted' || history.stopReason === 'diverged') break;
-      if (o.errorThreshold !== undefined && log.loss < o.errorThreshold) { history.stopReason = 'errorThreshold'; break; }
-      if (es) {
-        const v = es.monitor === 'loss' ? log.loss : log.valLoss!;
-        if (v < best - es.minDelta) { best = v; wait = 0; }
-        else if (++wait >= es.patience) { history.stopReason = 'earlyStopping'; break; }
-      }
-      if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
-    }
-    return history;
   }
 
   /** Loss (reduced as the network's `reduction` says, over all rows) and accuracy on (x, y), in chunks; changes nothing. */
@@ -508,6 +422,24 @@ export class Network {
 
   private fusedLoss(): boolean {
     return LOSS[this.options.loss].fusedWith !== null;
+  }
+
+  /** What the fit loop (src/fit.ts) drives: this network's staging, steps and evaluation. */
+  private engine(): FitEngine {
+    return {
+      loss: this.options.loss,
+      reduction: this.options.reduction,
+      stageRows: (xb, yb, order, start, rows) => {
+        const f32 = this.be.arena.f32;
+        gatherRows(xb, f32, this.io.x >>> 2, order, start, rows);
+        gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
+      },
+      forwardLoss: (rows) => { this.forward(rows); return this.lossAndDelta(rows, false); },
+      accuracy: (rows) => this.accuracyOfStaged(rows),
+      backwardStep: (rows) => { this.backward(rows, false); this.optimizer.step(); },
+      evaluate: (xb, yb) => this.evaluateBatches(xb, yb),
+      live: () => this.live('fit'),
+    };
   }
 
   /** Forward pass of the staged rows; `inference` lets small batches take the faster gemv order (see Dense.forward). */
