@@ -16,6 +16,7 @@
  * argument, what was expected and what was given.
  */
 import { ACTIVATIONS } from './activations.js';
+import { NO_EPILOGUE, product } from './wasm/product.js';
 import { ArgumentTypeError, DisposedError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { backend, type Backend } from './wasm/kernels.js';
 
@@ -356,19 +357,19 @@ export function matmul(a: Operand, b: Operand, m: number, k: number, n: number, 
     }
     if (!direct && acc) f32.set(out instanceof WasmArray ? out.view : out!, pc >>> 2);
     // C = f(v + bias): the fused store writes v + bias to C, then f of it over C again (out2 = C)
-    const bb = biasPtr(), o2 = act ? pc : 0, accFlag = acc ? 1 : 0;
-    if (transA) kern.matmul_f32_ep(1, pc, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
-    else kern.matmul_f32_ep(2, pc, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
+    const e = { ...NO_EPILOGUE, bias: biasPtr(), ep: act, out2: act ? pc : 0, alpha }, accFlag = acc ? 1 : 0;
+    if (transA) product(kern, 'nt', pc, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, e);
+    else product(kern, 'tn', pc, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, e);
     return finish(bk, { ins: [], out: pc, copyOut: !direct }, out, m * n);
   }
 
   const plan = stage(bk, [a, b], out, m * n, inPlace, acc);
   const [ap, bp] = plan.ins as [number, number];
   const accFlag = acc ? 1 : 0;
-  const c = plan.out, bb = biasPtr(), o2 = act ? c : 0;
-  if (!tA && !tB) kern.matmul_f32_ep(0, c, ap, bp, m, n, k, k * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
-  else if (!tA) kern.matmul_f32_ep(1, c, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
-  else kern.matmul_f32_ep(2, c, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, bb, act, o2, 0, alpha, 0);
+  const c = plan.out, e = { ...NO_EPILOGUE, bias: biasPtr(), ep: act, out2: act ? c : 0, alpha };
+  if (!tA && !tB) product(kern, 'nn', c, ap, bp, m, n, k, k * 4, n * 4, n * 4, accFlag, e);
+  else if (!tA) product(kern, 'nt', c, ap, bp, m, n, k, k * 4, k * 4, n * 4, accFlag, e);
+  else product(kern, 'tn', c, ap, bp, m, n, k, m * 4, n * 4, n * 4, accFlag, e);
   return finish(bk, plan, out, m * n);
 }
 

@@ -14,20 +14,12 @@ import { Worker } from 'node:worker_threads';
 import { WasmlpError } from '../errors.js';
 import type { Backend } from './kernels.js';
 import { sharedOf } from './kernels.js';
+import { LAYOUT_CODE, NO_EPILOGUE, product, type Epilogue, type Layout } from './product.js';
 
 /** A worker thread died. The product it was part of is finished by the calling thread; later products run on the threads that remain. */
 export class WorkerError extends WasmlpError {}
 
-export type Layout = 'nn' | 'nt' | 'tn';
-/** Layout codes of matmul_f32_ep. */
-export const LAYOUT_CODE: Record<Layout, number> = { nn: 0, nt: 1, tn: 2 };
-
-/**
- * The fused epilogue of a product (see Kernels.matmul_f32_ep); NO_EPILOGUE for a plain product.
- * Reused by its owner: the training step allocates none.
- */
-export interface Epilogue { bias: number; ep: number; out2: number; y: number; alpha: number; rowsum: number }
-export const NO_EPILOGUE: Readonly<Epilogue> = Object.freeze({ bias: 0, ep: 0, out2: 0, y: 0, alpha: 0, rowsum: 0 });
+export { LAYOUT_CODE, NO_EPILOGUE, type Epilogue, type Layout } from './product.js';
 
 /**
  * Products below this many flops (2·m·n·k) run on one thread. Measured on 2 cores (Node 20, AMD
@@ -261,7 +253,7 @@ export class ThreadPool {
     const kern = this.be.kernels;
     const code = LAYOUT_CODE[layout];
     if (threads <= 1 || this.closed || this.size < 1 || m <= 0 || n <= 0) {
-      kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
+      product(kern, layout, c, a, b, m, n, k, sa, sb, sc, acc, e);
       return;
     }
     const byCols = n / this.tileCols >= m / this.tileRows;
@@ -272,7 +264,7 @@ export class ThreadPool {
     const unit = perChunk * tile;
     const chunks = Math.ceil(total / unit);
     if (chunks <= 1) {
-      kern.matmul_f32_ep(code, c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
+      product(kern, layout, c, a, b, m, n, k, sa, sb, sc, acc, e);
       return;
     }
 

@@ -3,7 +3,8 @@
 // network. Creating and disposing networks never starts or stops a worker.
 import { availableParallelism } from 'node:os';
 import type { Backend } from './kernels.js';
-import { LAYOUT_CODE, NO_EPILOGUE, PARALLEL_MIN_FLOPS, ThreadPool, type Epilogue, type Layout } from './pool.js';
+import { PARALLEL_MIN_FLOPS, ThreadPool } from './pool.js';
+import { NO_EPILOGUE, product, type Epilogue, type Layout } from './product.js';
 
 export { NO_EPILOGUE, PARALLEL_MIN_FLOPS, WorkerError, type Epilogue, type Layout } from './pool.js';
 
@@ -65,6 +66,6 @@ export class Matmul {
       const t = pool ? pool.threadsFor(m, n, k, this.maxThreads) : 1;
       if (t > 1) { pool!.run(layout, c, a, b, m, n, k, sa, sb, sc, acc, t, e); return; }
     }
-    this.be.kernels.matmul_f32_ep(LAYOUT_CODE[layout], c, a, b, m, n, k, sa, sb, sc, acc, e.bias, e.ep, e.out2, e.y, e.alpha, e.rowsum);
+    product(this.be.kernels, layout, c, a, b, m, n, k, sa, sb, sc, acc, e);
   }
 }
