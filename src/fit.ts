@@ -5,7 +5,7 @@ import { ArgumentTypeError, DivergenceError, OptionError, describe } from './err
 import type { Loss } from './losses.js';
 import { shuffleInPlace, type Rng } from './random.js';
 import type { Rollback } from './rollback.js';
-import { suggest } from './options.js';
+import { suggest } from './suggest.js';
 
 /** What `fit` reports after each epoch. */
 export interface EpochLog {

@@ -10,7 +10,8 @@ import { resolveFitOptions, runFit, type FitEngine, type FitOptions, type Histor
 import { Rollback } from './rollback.js';
 import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
-import { resolveOptions, suggest, type NetworkOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type NetworkOptions, type ResolvedOptions } from './options.js';
+import { suggest } from './suggest.js';
 import { toONNX, type OnnxOptions } from './onnx.js';
 import { Rng } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';

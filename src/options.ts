@@ -2,6 +2,7 @@ import { LOSS, LOSSES, defaultLoss, type Loss } from './losses.js';
 import { HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, type Activation, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, OptionError, OutOfMemoryError, describe } from './errors.js';
 import { MAX_BYTES } from './wasm/memory.js';
+import { suggest } from './suggest.js';
 import type { OptimizerConfig } from './optim/index.js';
 
 /** An optimizer by name (Keras defaults) or with its settings. */
@@ -207,27 +208,5 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string
   throw new OptionError(`${name}: expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
-/** The closest known name (edit distance ≤ 3, case-insensitive), if any. */
-export function suggest(word: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 4;
-  for (const k of known) {
-    const d = editDistance(word.toLowerCase(), k.toLowerCase());
-    if (d < bestD) { bestD = d; best = k; }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
+// model.ts and brain/options.ts import it from here; its home is src/suggest.ts.
+export { suggest };

@@ -8,11 +8,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network } from '../src/index.js';
-import { Rng, shuffleInPlace } from '../src/random.js';
+import { HIDDEN_ACTIVATIONS, suggest } from '../src/internal.js';
 import { TestRng } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -177,27 +177,14 @@ describe('classification on examples/iris.csv', () => {
     net.dispose();
   });
 
-  it('standardization is the mean and std of the training rows only (the seeded split)', () => {
-    const order = new Uint32Array(150).map((_, i) => i);
-    shuffleInPlace(order, new Rng(1));
-    const trainRows = [...order.subarray(0, 120)].map((i) => irisRows[i]!);
+  it('standardization is of the training rows, not the whole file; the printed val accuracy is the recorded one', () => {
     for (let j = 0; j < 4; j++) {
-      const v = trainRows.map((r) => Number(r[j]));
-      const mean = v.reduce((s, x) => s + x, 0) / v.length;
-      const std = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
-      expect(model.data.standardize.mean[j]).toBeCloseTo(mean, 12);
-      expect(model.data.standardize.std[j]).toBeCloseTo(std, 12);
       const allMean = irisRows.reduce((s, r) => s + Number(r[j]), 0) / 150;
       expect(Math.abs(model.data.standardize.mean[j]! - allMean)).toBeGreaterThan(1e-6); // not the whole file's
     }
-    // the printed validation accuracy is the saved network's on the 30 held-out rows
-    const valRows = [...order.subarray(120)].map((i) => irisRows[i]!);
-    const net = Network.fromJSON(model.network);
-    const p = net.predict(inputsOf(model, iris[0]!, valRows));
-    const correct = valRows.filter((r, i) => model.data.classes![argmax(p, 3, i)] === r[4]).length;
-    net.dispose();
-    expect(out).toContain(`val accuracy ${((correct / 30) * 100).toFixed(2)}% (${correct} of 30)`);
+    const correct = Math.round(model.training.valAccuracy! * 30);
     expect(model.training.valAccuracy).toBeCloseTo(correct / 30, 12);
+    expect(out).toContain(`val accuracy ${((correct / 30) * 100).toFixed(2)}% (${correct} of 30)`);
     expect(correct).toBeGreaterThanOrEqual(27);
   });
 
@@ -305,6 +292,62 @@ describe('classification on examples/iris.csv', () => {
     const r = wasmlp(['predict', '--model', 'plain.json', '--data', IRIS]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe("wasmlp predict: plain.json: a plain network file (from Network.save) has no column names, classes or feature scaling; 'predict' needs a model written by 'wasmlp train'\n");
+  });
+});
+
+describe('the train/validation split', () => {
+  // One indicator column per row (r<i> is 1 on row i only): the stored standardization then shows
+  // which rows trained (mean 1/trainRows) and which were held out (mean 0), without re-deriving the split.
+  const N = 20;
+  const header = [...Array.from({ length: N }, (_, i) => `r${i}`), 'x', 'label'];
+  const rows = Array.from({ length: N }, (_, i) => [...Array.from({ length: N }, (_, j) => (i === j ? '1' : '0')), String((i * 7) % 11 + 0.5), i % 2 ? 'odd' : 'even']);
+  const trainRows = (m: CliModel): number[] => [...Array(N).keys()].filter((i) => m.data.standardize.mean[i]! > 0);
+  const run = (seed: number, split: string, file: string): { out: string; m: CliModel } => {
+    const out = ok(['train', '--data', 'split.csv', '--target', 'label', '--layers', '4', '--epochs', '3', '--seed', String(seed), '--validation-split', split, '--out', file]);
+    return { out, m: readModel(file) };
+  };
+
+  beforeAll(() => {
+    writeFileSync(join(tmp, 'split.csv'), [header, ...rows].map((r) => r.join(',')).join('\n') + '\n');
+  });
+
+  it('holds out round(n·split) seeded rows; standardization and val accuracy are of the right rows; the same seed, the same split', () => {
+    const a = run(7, '0.25', 'split-a.json');
+    expect(a.out).toContain('split    15 training / 5 validation rows (seed 7)');
+    expect(a.m.training).toMatchObject({ rows: 20, trainRows: 15, validationRows: 5 });
+    const train = trainRows(a.m);
+    expect(train).toHaveLength(15);
+    for (let i = 0; i < N; i++) {
+      expect(a.m.data.standardize.mean[i]).toBeCloseTo(train.includes(i) ? 1 / 15 : 0, 15);
+      if (!train.includes(i)) expect(a.m.data.standardize.std[i]).toBe(1); // constant on the training rows
+    }
+    const xs = train.map((i) => Number(rows[i]![N]));
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(a.m.data.standardize.mean[N]).toBeCloseTo(mean, 12);
+    expect(a.m.data.standardize.std[N]).toBeCloseTo(Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length), 12);
+    // the printed val accuracy is the saved network's on the 5 held-out rows
+    const held = [...Array(N).keys()].filter((i) => !train.includes(i)).map((i) => rows[i]!);
+    const net = Network.fromJSON(a.m.network);
+    const p = net.predict(inputsOf(a.m, header, held));
+    net.dispose();
+    const correct = held.filter((r, i) => a.m.data.classes![argmax(p, 2, i)] === r[N + 1]).length;
+    expect(a.out).toContain(`val accuracy ${((correct / 5) * 100).toFixed(2)}% (${correct} of 5)`);
+
+    expect(trainRows(run(7, '0.25', 'split-b.json').m)).toEqual(train); // the same seed
+    const other = trainRows(run(8, '0.25', 'split-c.json').m);
+    expect(other).toHaveLength(15);
+    expect(other).not.toEqual(train); // another seed, another split
+  });
+
+  it('a tiny split still holds out one row; split 0 trains on every row', () => {
+    const tiny = run(7, '0.01', 'split-d.json');
+    expect(tiny.out).toContain('split    19 training / 1 validation rows (seed 7)');
+    expect(trainRows(tiny.m)).toHaveLength(19);
+    const all = run(7, '0', 'split-e.json');
+    expect(all.out).toContain('split    20 training / 0 validation rows (seed 7)');
+    expect(all.m.training).toMatchObject({ trainRows: 20, validationRows: 0 });
+    expect(trainRows(all.m)).toEqual([...Array(N).keys()]);
+    expect(all.out).not.toContain('val ');
   });
 });
 
@@ -497,6 +540,9 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['feature column missing', ['predict', '--model', 'bad/model.json', '--data', 'bad/iris-missing.csv'], /^wasmlp predict: bad\/iris-missing.csv: missing feature column 'petal_width' \(the model needs sepal_length, sepal_width, petal_length, petal_width\)$/],
     ['target column missing', ['evaluate', '--model', 'bad/model.json', '--data', 'bad/iris-missing.csv'], /^wasmlp evaluate: bad\/iris-missing.csv: missing feature column 'petal_width'/],
     ['unwritable --out', ['predict', '--model', 'bad/model.json', '--data', IRIS, '--out', 'no/such/dir/p.csv'], /^wasmlp predict: cannot write predictions file 'no\/such\/dir\/p.csv': no such file or directory$/],
+    ['unwritable --onnx', ['export', '--model', 'bad/model.json', '--onnx', '/nonexistent-dir/x.onnx'], /^wasmlp export: cannot write ONNX file '\/nonexistent-dir\/x.onnx': no such file or directory$/],
+    ['directory as --onnx', ['export', '--model', 'bad/model.json', '--onnx', 'bad'], /^wasmlp export: cannot write ONNX file 'bad': it is a directory$/],
+    ['directory as --out', ['train', '--data', IRIS, '--target', 'species', '--epochs', '1', '--out', 'bad'], /^wasmlp train: cannot write model file 'bad': it is a directory$/],
   ];
 
   it.concurrent.for(cases)('%s', async ([, args, message], { expect }) => {
@@ -514,6 +560,54 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^usage: wasmlp <command> \[options\]/);
+  });
+});
+
+describe('the command is a client of the library', () => {
+  const SRC = join(REPO, 'src');
+  const sources = ['cli.ts', ...readdirSync(join(SRC, 'cli')).filter((f) => f.endsWith('.ts')).map((f) => `cli/${f}`)];
+  /** Relative imports of a source file, resolved to paths under src/ ('cli/args.ts', 'index.ts'). */
+  const importsOf = (file: string): string[] => {
+    const text = readFileSync(join(SRC, file), 'utf8');
+    const specs = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.[^'"]*)['"]/g)].map((m) => m[1]!);
+    return specs.map((spec) => relative(SRC, resolve(dirname(join(SRC, file)), spec)).replace(/\.js$/, '.ts'));
+  };
+
+  it('src/cli.ts and src/cli/ import from the library only through src/index.ts and src/internal.ts', () => {
+    expect(sources.length).toBeGreaterThan(5);
+    for (const file of sources) {
+      for (const target of importsOf(file)) {
+        if (target.startsWith('cli/')) continue;
+        expect(['index.ts', 'internal.ts'], `${file} imports src/${target}`).toContain(target);
+      }
+    }
+  });
+
+  it('commands never import each other', () => {
+    const commands = ['train', 'predict', 'evaluate', 'info', 'export'].map((c) => `cli/${c}.ts`);
+    for (const c of commands) {
+      expect(existsSync(join(SRC, c)), c).toBe(true);
+      expect(importsOf(c).filter((t) => commands.includes(t)), c).toEqual([]);
+    }
+  });
+
+  it('one "did you mean" rule: the library and the command suggest the same names', () => {
+    const cases: [string, string | undefined][] = [['rleu', 'relu'], ['Tanh', 'tanh'], ['sigmod', 'sigmoid'], ['lu', undefined], ['x', undefined]];
+    for (const [typo, hint] of cases) {
+      expect(suggest(typo, HIDDEN_ACTIVATIONS), typo).toBe(hint);
+      let lib = '';
+      try { new Network({ layers: [2, 3, 1], activation: typo as never }).dispose(); } catch (e) { lib = (e as Error).message; }
+      const cli = wasmlp(['train', '--data', IRIS, '--target', 'species', '--activation', typo]);
+      expect(cli.status).toBe(2);
+      for (const message of [lib, cli.stderr]) {
+        if (hint) expect(message).toContain(`(did you mean '${hint}'?)`);
+        else expect(message).not.toContain('did you mean');
+      }
+    }
+    expect(suggest('c', ['a', 'b', 'label'])).toBeUndefined(); // one edit, but the whole name
+    expect(suggest('lable', ['a', 'b', 'label'])).toBe('label');
+    expect(suggest('stpo', ['stop', 'throw'])).toBe('stop');
+    expect(suggest('frobnicate', ['model', 'json', 'help'])).toBeUndefined();
   });
 });
 

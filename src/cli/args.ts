@@ -1,6 +1,7 @@
 // Command-line arguments for `wasmlp`: node:util parseArgs with one-line error messages, and the
 // parsers for flag values (integers, fractions, lists, choices).
 import { parseArgs } from 'node:util';
+import { suggest } from '../internal.js';
 
 /** A problem with the user's input (flags, files, data): printed as one line, exit code 2. */
 export class CliError extends Error {
@@ -101,27 +102,6 @@ export function list(v: string, name: string): string[] {
   const items = v.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new CliError(`--${name}: expected a comma-separated list such as a,b,c, got '${v}'`);
   return items;
-}
-
-/** The closest of `known` to `word`, if it is close enough to be a likely typo. */
-export function suggest(word: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(word.toLowerCase(), k.toLowerCase());
-    if (d < bestD) { bestD = d; best = k; }
-  }
-  return best !== undefined && bestD <= Math.floor(Math.min(word.length, best.length) / 2) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /** Help text for a command from its flags. */

@@ -1,9 +1,9 @@
 // CSV files for the CLI: read with csv-parse (header row required), cells as trimmed strings with
 // the line each row came from, so every data error names file, line and column.
-import { readFileSync } from 'node:fs';
-import { atomicWriteSync } from '../io.js';
 import { parse } from 'csv-parse/sync';
-import { CliError, suggest } from './args.js';
+import { suggest } from '../internal.js';
+import { CliError } from './args.js';
+import { readText } from './files.js';
 
 export interface Table {
   /** The path as given (used in messages). */
@@ -12,27 +12,6 @@ export interface Table {
   rows: string[][];
   /** The file line each row ends on (1-based). */
   lines: number[];
-}
-
-/** Reads a file as UTF-8 text; a missing, unreadable or directory path is a CliError. */
-export function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${what} '${file}': ${fsReason(e)}`);
-  }
-}
-
-/** A short reason for a file-system error. */
-export function fsReason(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'EISDIR': return 'it is a directory';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'a parent of the path is not a directory';
-    default: return (e as Error).message ?? String(e);
-  }
 }
 
 /** Parses a CSV file with a header row. Empty lines are skipped; every row must have the header's width. */
@@ -98,13 +77,4 @@ export function numericMatrix(t: Table, cols: number[]): Float64Array {
 /** A CSV cell, quoted when it needs to be. */
 export function csvCell(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Writes `text` to `file` through a flushed temporary file and a rename (the library's atomicWriteSync), so a failure never leaves half a file. */
-export function writeAtomic(file: string, text: string, what: string): void {
-  try {
-    atomicWriteSync(file, text);
-  } catch (e) {
-    throw new CliError(`cannot write ${what} '${file}': ${fsReason(e)}`);
-  }
 }

@@ -3,10 +3,8 @@
 import { helpText, parseFlags, required, type Flags } from './args.js';
 import { readTable } from './csv.js';
 import { inputs, targets } from './dataset.js';
-import { loadModel } from './model-file.js';
-import { requireData } from './predict.js';
-import { argmaxRows, confusionMatrix, confusionTable, detectStyle, painter } from './terminal.js';
-import { fmt, lossStr, pct } from './train.js';
+import { loadModel, requireData } from './model-file.js';
+import { argmaxRows, confusionMatrix, confusionTable, detectStyle, fmt, lossStr, painter, pct } from './terminal.js';
 
 export const EVALUATE_FLAGS: Flags = {
   model: { type: 'string', value: 'FILE', help: "a model file written by 'wasmlp train'", required: true },

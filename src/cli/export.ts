@@ -1,6 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { toONNX } from '../onnx.js';
+// `wasmlp export`: a model file → an ONNX model (the library's toONNX), written atomically.
+import { toONNX } from '../index.js';
 import { helpText, parseFlags, required, type Flags } from './args.js';
+import { writeAtomic } from './files.js';
 import { loadModel } from './model-file.js';
 
 export const EXPORT_FLAGS: Flags = {
@@ -23,9 +24,7 @@ export async function exportModel(argv: string[]): Promise<void> {
   try {
     const d = m.data;
     const bytes = toONNX(m.net, d ? { input: d.standardize, ...(d.targetScale ? { output: d.targetScale } : {}) } : undefined);
-    const tmp = `${out}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, out);
+    writeAtomic(out, bytes, 'ONNX file');
     console.log(`wrote ${out} (${bytes.length} bytes): input 'input' [N, ${m.net.sizes[0]}] → output 'output' [N, ${m.net.sizes[m.net.sizes.length - 1]}]`);
   } finally {
     m.net.dispose();

@@ -1,8 +1,7 @@
 // `wasmlp info`: what a model file holds.
 import { helpText, parseFlags, required, type Flags } from './args.js';
 import { loadModel } from './model-file.js';
-import { thousands } from './terminal.js';
-import { fmt, lossStr, pct } from './train.js';
+import { fmt, lossStr, pct, thousands } from './terminal.js';
 
 export const INFO_FLAGS: Flags = {
   model: { type: 'string', value: 'FILE', help: "a model file from 'wasmlp train', or a network saved with Network.save (.json or .wasmlp)", required: true },

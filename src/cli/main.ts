@@ -3,7 +3,8 @@
 // (WASMLP_DEBUG=1 prints its stack).
 import { readFileSync } from 'node:fs';
 import { WasmlpError } from '../index.js';
-import { CliError, suggest } from './args.js';
+import { suggest } from '../internal.js';
+import { CliError } from './args.js';
 import { EVALUATE_HELP, evaluate } from './evaluate.js';
 import { INFO_HELP, info } from './info.js';
 import { PREDICT_HELP, predict } from './predict.js';

@@ -9,11 +9,10 @@
 //     "training": { "data": "iris.csv", "rows": 150, ... } }
 //
 // `info` also reads a plain network file written by `Network#save` (JSON or .wasmlp).
-import { readFileSync } from 'node:fs';
 import { Network, WasmlpError } from '../index.js';
-import type { NetworkJSON } from '../io.js';
+import type { NetworkJSON } from '../internal.js';
 import { CliError } from './args.js';
-import { fsReason, writeAtomic } from './csv.js';
+import { readBytes, writeAtomic } from './files.js';
 
 export const CLI_FORMAT = 'wasmlp-cli';
 export const CLI_FORMAT_VERSION = 1;
@@ -77,8 +76,7 @@ export function saveModel(file: string, net: Network, data: DataSpec, training: 
 
 /** Loads a CLI model file, or (kind 'network') a file written by Network#save. Every problem is a CliError. */
 export async function loadModel(file: string): Promise<LoadedModel> {
-  let bytes: Buffer;
-  try { bytes = readFileSync(file); } catch (e) { throw new CliError(`cannot read model file '${file}': ${fsReason(e)}`); }
+  const bytes = readBytes(file, 'model file');
   if (bytes.length === 0) throw new CliError(`${file}: the model file is empty`);
   try {
     if (bytes.length >= 6 && bytes.toString('latin1', 0, 6) === 'WASMLP') {
@@ -111,6 +109,13 @@ export async function loadModel(file: string): Promise<LoadedModel> {
     if (e instanceof WasmlpError) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+}
+
+/** The CLI metadata of `m`, which `predict` and `evaluate` need: a plain network file has no column names, classes or scaling (then `m` is disposed). */
+export function requireData(m: LoadedModel, command: string): DataSpec {
+  if (m.data) return m.data;
+  m.net.dispose();
+  throw new CliError(`${m.file}: a plain network file (from Network.save) has no column names, classes or feature scaling; '${command}' needs a model written by 'wasmlp train'`);
 }
 
 /** Validates the `data` section against the network it belongs to. */

@@ -1,8 +1,9 @@
 // `wasmlp predict`: a model file and a CSV file → one prediction per row, as CSV.
-import { CliError, helpText, parseFlags, required, type Flags } from './args.js';
-import { csvCell, readTable, writeAtomic } from './csv.js';
+import { helpText, parseFlags, required, type Flags } from './args.js';
+import { csvCell, readTable } from './csv.js';
 import { inputs } from './dataset.js';
-import { loadModel, type DataSpec, type LoadedModel } from './model-file.js';
+import { writeAtomic } from './files.js';
+import { loadModel, requireData } from './model-file.js';
 import { argmaxRows } from './terminal.js';
 
 export const PREDICT_FLAGS: Flags = {
@@ -19,13 +20,6 @@ export const PREDICT_HELP = helpText(
   "6 decimals); for a regression model 'prediction' (in the target's units).",
   PREDICT_FLAGS,
 );
-
-/** Needs the CLI metadata: a plain network file has no column names, classes or scaling. */
-export function requireData(m: LoadedModel, command: string): DataSpec {
-  if (m.data) return m.data;
-  m.net.dispose();
-  throw new CliError(`${m.file}: a plain network file (from Network.save) has no column names, classes or feature scaling; '${command}' needs a model written by 'wasmlp train'`);
-}
 
 export async function predict(argv: string[]): Promise<void> {
   const v = parseFlags(argv, PREDICT_FLAGS, 'predict');

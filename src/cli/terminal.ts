@@ -1,6 +1,6 @@
 // Terminal output shared by the `wasmlp` CLI and the `npm start` demo: colour and TTY detection
-// (NO_COLOR, TERM=dumb, piped stdout), a progress bar that exists only on a terminal, a loss curve
-// (asciichart) and a confusion matrix.
+// (NO_COLOR, TERM=dumb, piped stdout), number formatting, a progress bar that exists only on a
+// terminal, a loss curve (asciichart) and a confusion matrix.
 import { plot } from 'asciichart';
 import { SingleBar } from 'cli-progress';
 
@@ -31,10 +31,29 @@ export function painter(style: Style): Record<keyof typeof CODES, Paint> {
   };
 }
 
+// ************* numbers *************
+
 /** `12345.6` → `12,346`. */
 export function thousands(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** A number with 4 significant digits, without exponent for ordinary magnitudes. */
+export function fmt(x: number): string {
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e7 ? String(Number(x.toPrecision(4))) : x.toPrecision(4);
+}
+
+/** A loss: 4 decimals, or 3 significant digits when smaller than 0.001. */
+export function lossStr(x: number): string {
+  return x >= 1e-3 || x === 0 ? x.toFixed(4) : x.toPrecision(3);
+}
+
+/** A fraction as a percentage with 2 decimals: `0.98333` → `98.33%`. */
+export function pct(f: number): string {
+  return `${(f * 100).toFixed(2)}%`;
+}
+
+// ************* progress, charts, tables *************
 
 /**
  * A progress bar on a terminal; on anything else (a pipe, a file, CI) it does nothing at all, so
