@@ -38,19 +38,6 @@ export const ACTIVATIONS: Readonly<Record<OutputActivation, ActivationInfo>> = O
 /** The epilogue bit that turns an activation code into its derivative (out2 = v ⊙ f'(y)); must match EP_BACKWARD in assembly/matmul.ts. */
 export const EP_BACKWARD = 8;
 
-/** y = f(x) over a [rows, cols] block. For 'linear' the caller aliases y to x and skips this. */
-export function activate(k: Kernels, f: OutputActivation, alpha: number, y: number, x: number, rows: number, cols: number): void {
-  const n = rows * cols;
-  switch (f) {
-    case 'sigmoid': k.sigmoid_f32(y, x, n); break;
-    case 'tanh': k.tanh_f32(y, x, n); break;
-    case 'relu': k.relu_f32(y, x, n); break;
-    case 'leakyRelu': k.leaky_relu_f32(y, x, alpha, n); break;
-    case 'softmax': k.softmax_f32_rows(y, x, rows, cols); break;
-    case 'linear': if (y !== x) k.scale_f32(y, x, 1, n); break;
-  }
-}
-
 /** dz = dy ⊙ f'(·), taken from the outputs y (softmax: its Jacobian times dy, per row). */
 export function activateGrad(k: Kernels, f: OutputActivation, alpha: number, dz: number, dy: number, y: number, rows: number, cols: number): void {
   const n = rows * cols;

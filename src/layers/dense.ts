@@ -1,4 +1,4 @@
-import { ACTIVATIONS, EP_BACKWARD, activate, activateGrad, type OutputActivation } from '../activations.js';
+import { ACTIVATIONS, EP_BACKWARD, activateGrad, type OutputActivation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
 import type { InputGradEpilogue, Layer, LayerWeights } from './layer.js';
 import type { Epilogue, Matmul } from '../wasm/threads.js';
@@ -119,7 +119,7 @@ export class Dense implements Layer {
     } else {
       this.mm.run('nt', this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, 0, e);
     }
-    if (ACTIVATIONS[this.activation].rowwise) activate(this.be.kernels, this.activation, this.alpha, this.a, this.z, rows, nOut);
+    if (ACTIVATIONS[this.activation].rowwise) this.be.kernels.softmax_f32_rows(this.a, this.z, rows, nOut); // the one row-wise activation
   }
 
   /** delta = dout ⊙ f'(a): from dE/d(output) to dE/d(pre-activation). */
