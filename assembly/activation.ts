@@ -1,16 +1,14 @@
 // ************* activations: y = f(x) and dx = dy ⊙ f'(·), contiguous, length n *************
 // Derivatives are taken from the output y (sigmoid: y(1−y), as in the seed article), so a
 // layer keeps only its outputs. In-place use (y == x, dx == dy) is allowed.
-import { exp_f32, exp_f32x4 } from './simd';
+import { exp_f32, sigmoid_f32x4, tanh_f32x4 } from './simd';
 
 // y = 1 / (1 + e^−x); finite and in [0, 1] for any finite x (exp input is clamped).
 export function sigmoid_f32(y: usize, x: usize, n: i32): void {
-  const one = f32x4.splat(1);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const e = exp_f32x4(f32x4.neg(v128.load(x + o)));
-    v128.store(y + o, f32x4.div(one, f32x4.add(one, e)));
+    v128.store(y + o, sigmoid_f32x4(v128.load(x + o)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -32,23 +30,6 @@ export function sigmoid_grad_f32(dx: usize, dy: usize, y: usize, n: i32): void {
     const v = load<f32>(y + o);
     store<f32>(dx + o, load<f32>(dy + o) * (v * (<f32>1 - v)));
   }
-}
-
-// tanh, Cephes tanhf: odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with the sign of x.
-@inline export function tanh_f32x4(x: v128): v128 {
-  const one = f32x4.splat(1);
-  const ax = f32x4.abs(x);
-  const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  const e = exp_f32x4(f32x4.add(ax, ax));
-  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one)));
-  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000))); // big ≥ 0: copy x's sign
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
 }
 
 // y = tanh(x).

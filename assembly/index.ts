@@ -16,7 +16,7 @@ export {
   xent_loss_f32, bce_loss_f32, mse_loss_f32,
 } from './softmax';
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
-export { brain_train_pass_f32, brain_train_f32, brain_run_f32 } from './brain';
+export { brain_train_f32, brain_run_f32 } from './brain';
 export { gemv_f32_nt, gemv_f32_nt_hsum } from './gemv';
 
 // First byte past the module's static data: the Arena starts here.

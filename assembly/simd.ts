@@ -1,5 +1,6 @@
 // ************* inline SIMD helpers (no exports reach JS) *************
-import { tanh_f32x4 } from './activation';
+// The one home of the per-lane math every kernel family shares: multiply-add, horizontal sums,
+// the 4×4 transpose, exp, and the activations with their derivatives by code.
 
 // a·b + c. Relaxed builds fuse it (one rounding); baseline builds round twice.
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
@@ -21,25 +22,62 @@ import { tanh_f32x4 } from './activation';
   return f32x4.extract_lane(t, 0);
 }
 
-// e^x per lane, Cephes expf scheme: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial, 2^n by
-// exponent bits. Relative error ≤ 2e-7 on [-87.3, 88]; inputs are clamped there, so the
-// result is always finite and > 0 (sigmoid and softmax stay safe at ±1e4). NaN stays NaN.
+// [Σa, Σb, Σc, Σd]: the lanes of four vectors of partial sums, each added pairwise.
+@inline export function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+}
+
+// Lane i of v in every lane (a register shuffle, no memory).
+@inline export function lane(v: v128, i: i32): v128 {
+  if (i == 0) return v128.shuffle<f32>(v, v, 0, 0, 0, 0);
+  if (i == 1) return v128.shuffle<f32>(v, v, 1, 1, 1, 1);
+  if (i == 2) return v128.shuffle<f32>(v, v, 2, 2, 2, 2);
+  return v128.shuffle<f32>(v, v, 3, 3, 3, 3);
+}
+
+// Transpose of four rows r0..r3 (4 floats each) into columns, stored at dst + q·step.
+@inline export function transpose4_store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + step * 2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + step * 3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+// ************* exp *************
+// Cephes expf: e^x = 2^n·(1 + r + r²·P(r)), n = round(x·log2 e), r = x − n·ln 2, |r| ≤ ln2/2, P of
+// degree 5 (relative error ≤ 2e-7). Inputs are clamped to [EXP_LO, EXP_HI], so the result is
+// always finite and > 0, and n + 127 is a normal float's exponent.
+const EXP_HI: f32 = 88.0; // e^88 = 1.65e38: n stays ≤ 127 after rounding
+const EXP_LO: f32 = -87.33654;
+const LOG2E: f32 = 1.44269504088896341;
+const P5: f32 = 1.9875691500e-4;
+const P4: f32 = 1.3981999507e-3;
+const P3: f32 = 8.3334519073e-3;
+const P2: f32 = 4.1665795894e-2;
+const P1: f32 = 1.6666665459e-1;
+const P0: f32 = 5.0000001201e-1;
+
+// e^x per lane for throughput: r in two steps (ln 2 = 0.693359375 − 2.12194440e-4, the first
+// part exact in float32), P by Horner. Used by the activation, softmax and epilogue kernels.
 @inline export function exp_f32x4(x: v128): v128 {
-  const hi = f32x4.splat(88.0); // e^88 = 1.65e38: n stays ≤ 127 after rounding
-  const lo = f32x4.splat(-87.33654);
-  let v = f32x4.pmin(f32x4.pmax(x, lo), hi); // pmin/pmax keep NaN from x
-  const fx = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.44269504088896341)));
+  let v = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI)); // pmin/pmax keep NaN from x
+  const fx = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
   v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(0.693359375)));
   v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(v, v);
-  let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(5.0000001201e-1));
+  let y = f32x4.splat(P5);
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P4));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P3));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P2));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P1));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P0));
   y = f32x4.add(f32x4.mul(y, z), f32x4.add(v, f32x4.splat(1.0)));
-  // 2^n: n in [-126, 127] after the clamp, so (n + 127) << 23 is a normal float.
   const n = i32x4.trunc_sat_f32x4_s(fx);
   const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
@@ -50,12 +88,85 @@ import { tanh_f32x4 } from './activation';
   return f32x4.extract_lane(exp_f32x4(f32x4.splat(x)), 0);
 }
 
-// f(v) per lane for an activation code of the fused epilogues (1 sigmoid, 2 tanh, 3 relu, any
-// other: leaky relu with slope alpha): the activation kernels' vector formulas, so results match
-// them. Used by matmul_f32_ep's and gemv_f32_nt's stores.
+// ************* activations by code *************
+// The codes of the fused epilogues (matmul_f32_ep, gemv_f32_nt*) and the brain kernels' plan.
+// Must match ACTIVATIONS[…].code in src/activations.ts (0 there: no activation in the store).
+export const ACT_SIGMOID = 1;
+export const ACT_TANH = 2;
+export const ACT_RELU = 3;
+export const ACT_LEAKY_RELU = 4;
+
+// σ(x) = 1 / (1 + e^−x): finite and in [0, 1] for any finite x.
+@inline export function sigmoid_f32x4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(x))));
+}
+
+// σ(x) for latency (per-sample training is one long chain of dependent operations): e^−x with r in
+// one step, n·ln 2 rounded to float32 (up to 2^−24·|v| absolute error in r; its effect on σ,
+// σ(1−σ)·|v|·2^−24, stays below 2e-8 for every v), and 1 + r + r²·P(r) by Estrin's scheme,
+// ((1 + r) + r²·(P0 + P1·r)) + r⁴·((P2 + P3·r) + r²·(P4 + P5·r)): three multiply-add levels from r
+// instead of four; then 1 / (1 + q·2^n) as one multiply-add. Clamped like exp_f32x4; NaN stays NaN.
+@inline export function sigmoid_lat_f32x4(x: v128): v128 {
+  const v = f32x4.pmax(f32x4.pmin(f32x4.neg(x), f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.6931471805599453)));
+  const r2 = f32x4.mul(r, r);
+  const r4 = f32x4.mul(r2, r2);
+  const q01 = f32x4.add(r, f32x4.splat(1.0));
+  const q23 = madd(r, f32x4.splat(P1), f32x4.splat(P0));
+  const q45 = madd(r, f32x4.splat(P3), f32x4.splat(P2));
+  const q67 = madd(r, f32x4.splat(P5), f32x4.splat(P4));
+  const q = madd(r4, madd(r2, q67, q45), madd(r2, q23, q01));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const one = f32x4.splat(1);
+  return f32x4.div(one, madd(q, pow2n, one));
+}
+
+// tanh, Cephes tanhf: odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with the sign of x.
+@inline export function tanh_f32x4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const ax = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  const e = exp_f32x4(f32x4.add(ax, ax));
+  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one)));
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000))); // big ≥ 0: copy x's sign
+  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+// f(v) per lane for an activation code (any code above 3: leaky relu with slope alpha): the
+// activation kernels' vector formulas, so results match them. Used by matmul_f32_ep's and
+// gemv_f32_nt's stores and by the brain kernels.
 @inline export function act_f32x4(v: v128, act: i32, alpha: f32): v128 {
-  if (act == 1) { const one = f32x4.splat(1); return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(v)))); }
-  if (act == 2) return tanh_f32x4(v);
-  if (act == 3) return f32x4.max(v, f32x4.splat(0));
+  if (act == ACT_SIGMOID) return sigmoid_f32x4(v);
+  if (act == ACT_TANH) return tanh_f32x4(v);
+  if (act == ACT_RELU) return f32x4.max(v, f32x4.splat(0));
   return v128.bitselect(v, f32x4.mul(v, f32x4.splat(alpha)), f32x4.gt(v, f32x4.splat(0)));
+}
+
+// g ⊙ f'(·) per lane from the output y = f(x), as the *_grad_f32 kernels compute it (act 0: g).
+@inline export function act_grad_f32x4(g: v128, y: v128, act: i32, alpha: f32): v128 {
+  if (act == ACT_SIGMOID) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+  if (act == ACT_TANH) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
+  if (act == ACT_RELU) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
+  if (act == ACT_LEAKY_RELU) return v128.bitselect(g, f32x4.mul(g, f32x4.splat(alpha)), f32x4.gt(y, f32x4.splat(0)));
+  return g;
+}
+
+// act_f32x4 and act_grad_f32x4 as the per-sample brain kernels take them, where the cost is
+// latency: sigmoid through sigmoid_lat_f32x4, and its derivative multiplied in brain.js's order,
+// (g·y)·(1 − y), two multiplies deep from y instead of three. Other codes: the shared formulas.
+@inline export function act_lat_f32x4(v: v128, act: i32, alpha: f32): v128 {
+  if (act == ACT_SIGMOID) return sigmoid_lat_f32x4(v);
+  return act_f32x4(v, act, alpha);
+}
+@inline export function act_grad_lat_f32x4(g: v128, y: v128, act: i32, alpha: f32): v128 {
+  if (act == ACT_SIGMOID) return f32x4.mul(f32x4.mul(g, y), f32x4.sub(f32x4.splat(1), y));
+  return act_grad_f32x4(g, y, act, alpha);
 }

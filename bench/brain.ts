@@ -5,7 +5,7 @@
 // before each timed call, outside the timing), trains on the same data for the same number of
 // passes, errorThresh too small to stop early. Times are medians of the timed calls after warm-up
 // calls; samples/s = passes × samples / time. Reports only.
-import { NeuralNetwork } from '../src/brain.js';
+import { NeuralNetwork } from '../src/brain/index.js';
 import { brain1From, brain2, type BrainJsNet } from '../tests/ref/brainjs.js';
 import { SeededRandom, fmt, header, isMain, printFamily, type FamilyResult } from './common.js';
 

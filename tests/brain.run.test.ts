@@ -1,7 +1,7 @@
 // wasmlp/brain run(): networks of ≥ 1024 weights take gemv_f32_nt_hsum layer by layer, smaller
 // ones brain_run_f32. Both against a float64 forward pass of the network's own toJSON() weights.
 import { describe, expect, it } from 'vitest';
-import { NeuralNetwork } from '../src/brain.js';
+import { NeuralNetwork } from '../src/brain/index.js';
 
 function refRun(json: { layers: unknown[] }, input: number[], act: string): number[] {
   let v = input;

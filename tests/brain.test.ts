@@ -1,10 +1,11 @@
 // wasmlp/brain against the real brain.js: 2.0.0-beta.24 ('brain.js') and 1.6.1 ('brainjs-1'),
 // both devDependencies installed without their GPU parts.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
 import {
   ArgumentTypeError, BusyError, DisposedError, FormatError, NeuralNetwork, NonFiniteError, NotRunnableError,
   OptionError, ShapeError, WasmlpError, type BrainActivation, type BrainNetworkJSON, type TrainingDatum,
-} from '../src/brain.js';
+} from '../src/brain/index.js';
 import { backend } from '../src/wasm/kernels.js';
 import { brain1, brain1From, brain2, toBrain1JSON, type BrainJsNet } from './ref/brainjs.js';
 import { TestRng } from './helpers.js';
@@ -455,5 +456,73 @@ describe('wasmlp/brain: bad input gets typed errors', () => {
     net.train(data, { iterations: 50 });
     const out: { light: number } = net.run({ r: 1 });
     expect(typeof out.light).toBe('number');
+  });
+});
+
+// Pinned bits: fixed, seeded training runs of every kernel path (the narrow register-resident
+// variants, the general per-sample and mini-batch passes, brain_run_f32), hashed over the weights,
+// biases, outputs and error. The hashes were recorded before issue 12's refactor (one activation
+// numbering, shared SIMD helpers, the narrow path in its own file) so it is checked to change no bit.
+// Baseline and relaxed builds round differently (fused multiply-add), hence one table per build.
+describe('wasmlp/brain: pinned bits of fixed training runs', () => {
+  const PINNED: Record<string, Record<string, string>> = {
+    baseline: {
+      'sigmoid XOR 2-3-1': '371a736d950a0279', 'sigmoid 3-4-1': '87e8bc189ed14bd5',
+      'sigmoid 3-4-2': '962dfd2af350e5cf', 'sigmoid 4-8-3': '2a2944f29db8b0dc',
+      'sigmoid 4-5-6-3': '530f2c884f5c5b0a', 'sigmoid 4-8-3 batch 5': 'f9364fa2683136bc',
+      'relu XOR 2-3-1': 'a9716c89dfa085a3', 'relu 3-4-1': '4c3cf67197800412',
+      'relu 3-4-2': 'e228ebd39b33d7e0', 'relu 4-8-3': '2edcc4dc42bc819f',
+      'relu 4-5-6-3': '443294f8db2e90ea', 'relu 4-8-3 batch 5': '9ca2845900a3ac83',
+      'leaky-relu XOR 2-3-1': 'c071ab0134fdd923', 'leaky-relu 3-4-1': '3ecf7acef694ca6d',
+      'leaky-relu 3-4-2': '8c84be9c04451983', 'leaky-relu 4-8-3': '5fd385f1054bea95',
+      'leaky-relu 4-5-6-3': '71a4c3ba68259e41', 'leaky-relu 4-8-3 batch 5': 'a22d647bb05ac769',
+      'tanh XOR 2-3-1': 'e4e9944227377428', 'tanh 3-4-1': '5eb1f06c9447bceb',
+      'tanh 3-4-2': 'c8a2fd8a47c9f4c4', 'tanh 4-8-3': '8ddeaba9ab9215cd',
+      'tanh 4-5-6-3': '06baffc9a1aa26dd', 'tanh 4-8-3 batch 5': '46cfc56e49dcea2a',
+    },
+    relaxed: {
+      'sigmoid XOR 2-3-1': '3d462937fc392cef', 'sigmoid 3-4-1': '789cc11833b41930',
+      'sigmoid 3-4-2': '0ee81ae6254a06da', 'sigmoid 4-8-3': '828f4bf572a7c9ad',
+      'sigmoid 4-5-6-3': 'e3fd6c986a99c97b', 'sigmoid 4-8-3 batch 5': '938ffd00abeab0dd',
+      'relu XOR 2-3-1': 'a9716c89dfa085a3', 'relu 3-4-1': '4c3cf67197800412',
+      'relu 3-4-2': '3099866bb6a2cacd', 'relu 4-8-3': 'c055bd1cf17f709f',
+      'relu 4-5-6-3': '2619a623ccfacf31', 'relu 4-8-3 batch 5': 'fe696cbfa045f5e3',
+      'leaky-relu XOR 2-3-1': 'a25309f56b90e615', 'leaky-relu 3-4-1': '78a425155af5d632',
+      'leaky-relu 3-4-2': '977cb646c2197c49', 'leaky-relu 4-8-3': '4fbf158fd620f009',
+      'leaky-relu 4-5-6-3': 'd14fddf7d2319c78', 'leaky-relu 4-8-3 batch 5': 'f8d38795b617107d',
+      'tanh XOR 2-3-1': 'c0cd5985b200ae8d', 'tanh 3-4-1': '97f599fac8685666',
+      'tanh 3-4-2': 'cfb28c5a6626b91a', 'tanh 4-8-3': '75ec912b3a364835',
+      'tanh 4-5-6-3': 'd59f7a005dad6173', 'tanh 4-8-3 batch 5': 'b360a0f1aa043f92',
+    },
+  };
+  const runs = [
+    { name: 'XOR 2-3-1', data: XOR, hidden: [3], batchSize: 1 }, // narrow, one output, ≤ 2 inputs
+    { name: '3-4-1', data: dataset(31, 8, 3, 1), hidden: [4], batchSize: 1 }, // narrow, one output
+    { name: '3-4-2', data: dataset(32, 8, 3, 2), hidden: [4], batchSize: 1 }, // narrow, several outputs
+    { name: '4-8-3', data: dataset(33, 12, 4, 3), hidden: [8], batchSize: 1 }, // general pass
+    { name: '4-5-6-3', data: dataset(34, 12, 4, 3), hidden: [5, 6], batchSize: 1 }, // general, two hidden
+    { name: '4-8-3 batch 5', data: dataset(35, 12, 4, 3), hidden: [8], batchSize: 5 }, // mini-batches
+  ];
+  const hashOf = (net: NeuralNetwork, data: { input: number[] }[], error: number, iterations: number): string => {
+    const h = createHash('sha256');
+    for (const L of net.toJSON().layers) {
+      for (const row of L.weights) h.update(new Uint8Array(Float32Array.from(row).buffer));
+      h.update(new Uint8Array(Float32Array.from(L.biases).buffer));
+    }
+    for (const d of data) h.update(new Uint8Array((net.run(d.input) as Float32Array).slice().buffer));
+    h.update(new Uint8Array(Float64Array.of(error, iterations).buffer));
+    return h.digest('hex').slice(0, 16);
+  };
+  it.each(ACTS)('%s: every path gives the recorded bits', (activation) => {
+    const got: Record<string, string> = {};
+    for (const r of runs) {
+      const net = new NeuralNetwork({ hiddenLayers: r.hidden, activation });
+      const { error, iterations } = net.train(r.data, { iterations: 300, errorThresh: 1e-12, batchSize: r.batchSize });
+      got[`${activation} ${r.name}`] = hashOf(net, r.data, error, iterations);
+      net.dispose();
+    }
+    const want = PINNED[backend().simd]!;
+    if (process.env.WASMLP_PRINT_PINNED) console.log(backend().simd, JSON.stringify(got));
+    for (const [k, v] of Object.entries(got)) expect(v, k).toBe(want[k]);
   });
 });

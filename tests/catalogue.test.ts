@@ -7,7 +7,7 @@
 //      and after, bit for bit: the fixture was trained first so its optimizer state is non-zero),
 //   4. that nothing was left allocated in wasm memory (no more live blocks or bytes than before).
 // Rows for entry points that build a network (options, fromJSON, load) use a bystander network for 3.
-// The brain.js facade (wasmlp/brain, src/brain.ts) has rows too, on a trained NeuralNetwork whose
+// The brain.js facade (wasmlp/brain, src/brain/index.ts) has rows too, on a trained NeuralNetwork whose
 // toJSON() must be unchanged. The `wasmlp` command (src/cli/main.ts, run in-process) has rows too: for it, 1 is exit code 2 with
 // one line on stderr (never an "internal error"), and 3 is that its model file is unchanged byte for
 // byte and no output file appeared. (tests/cli.test.ts has 35 more, through a child process.)
@@ -20,7 +20,7 @@ import {
   ArgumentTypeError, DisposedError, DomainError, FormatError, Network, NonFiniteError, OptionError, OutOfMemoryError,
   ShapeError, WasmlpError, backend, type NetworkOptions,
 } from '../src/index.js';
-import { NeuralNetwork } from '../src/brain.js';
+import { NeuralNetwork } from '../src/brain/index.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { ROOT, b64, buildWasmlp, parseWasmlp } from './reliability.js';
 

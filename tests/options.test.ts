@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NeuralNetwork } from '../src/brain.js';
+import { NeuralNetwork } from '../src/brain/index.js';
 import { Network, type NetworkOptions } from '../src/index.js';
 
 /** The README's worked example: 2-4-3-2, sigmoid, no biases, ½Σ(t − out)², SGD lr 0.5. */

@@ -390,8 +390,9 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
     // Every module the compiled code can load, and every path package.json points at, is shipped:
     // each source module in dist/ (ESM) and dist/cjs/ (CommonJS, without the ESM-only CLI), where
     // src/where.ts is the ESM build's and src/where.cjs.ts the CommonJS build's dist/…/where.js.
-    const srcModules = execFileSync('git', ['ls-files', 'src'], { cwd: REPO, encoding: 'utf8' })
-      .split('\n').filter((f) => f.endsWith('.ts'));
+    // (the working tree's modules: tracked or new, not those deleted since the last commit)
+    const srcModules = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n').filter((f) => f.endsWith('.ts') && existsSync(join(REPO, f)));
     expect(srcModules.length).toBeGreaterThan(0);
     for (const f of srcModules) {
       const m = f.replace(/^src\//, '').replace(/\.ts$/, '');
@@ -530,7 +531,7 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
     expect(res.fit.stopReason).toBe('completed');
     expect(res.fit.last).toBeLessThan(res.fit.first / 4);
     const dist = join(installed, 'dist', 'cjs');
-    expect(res.resolved).toEqual([join(dist, 'index.js'), join(dist, 'brain.js'), join(dist, 'kernels-api.js')]);
+    expect(res.resolved).toEqual([join(dist, 'index.js'), join(dist, 'brain', 'index.js'), join(dist, 'kernels-api.js')]);
     expect(res.version).toBe((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
@@ -583,13 +584,13 @@ describe('packed tarball as a library import', { timeout: 120_000 }, () => {
 
   it('type-checks a .cts consumer (module node16): the require condition gives the CommonJS declarations', () => {
     const files = typecheck('consumer.cts', CONSUMER_CTS, { module: 'Node16', moduleResolution: 'Node16' });
-    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
+    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain/index.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => !f.startsWith('dist/cjs/'))).toEqual([]);
   });
 
   it('type-checks a consumer with moduleResolution node (node10, no exports map): types and typesVersions lead it', () => {
     const files = typecheck('consumer10.ts', CONSUMER_NODE10, { module: 'CommonJS', moduleResolution: 'Node10' });
-    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
+    for (const f of ['dist/cjs/index.d.ts', 'dist/cjs/brain/index.d.ts', 'dist/cjs/kernels-api.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => !f.startsWith('dist/cjs/'))).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const src = pathToFileURL(new URL('../src/index.ts', import.meta.url).pathname).href;
 const kernelsSrc = pathToFileURL(new URL('../src/kernels-api.ts', import.meta.url).pathname).href;
-const brainSrc = pathToFileURL(new URL('../src/brain.ts', import.meta.url).pathname).href;
+const brainSrc = pathToFileURL(new URL('../src/brain/index.ts', import.meta.url).pathname).href;
 
 describe('README examples', () => {
   it('has TypeScript examples that import from wasmlp', () => {

@@ -3,9 +3,6 @@ import { ArgumentTypeError, NonFiniteError, ShapeError, describe } from '../erro
 /** A name → position table, as brain.js saves in inputLookup / outputLookup. */
 export type Lookup = Record<string, number>;
 
-/** One input or output as brain.js takes it: numbers, or an object of named numbers. */
-export type BrainValue = readonly number[] | Float32Array | Float64Array | Readonly<Record<string, number>>;
-
 export interface BrainDatum { input: unknown; output: unknown }
 
 const F32_MAX = 3.4028234663852886e38;

@@ -1,6 +1,6 @@
 import { ArgumentTypeError, FormatError, describe } from '../errors.js';
 import type { Lookup } from './data.js';
-import { ACTIVATIONS, type BrainActivation } from './wasm-net.js';
+import { BRAIN_ACTIVATIONS, type BrainActivation } from './wasm-net.js';
 
 /** One layer of brain.js 2's JSON: rows of weights (one per node, over the previous layer) and biases. */
 export interface BrainLayerJSON { weights: number[][]; biases: number[] }
@@ -86,8 +86,8 @@ function lookupOf(v: unknown, size: number, where: string): Lookup | null {
 
 function activationOf(v: unknown, where: string): BrainActivation {
   if (v === undefined || v === null) return 'sigmoid';
-  if (typeof v !== 'string' || !(ACTIVATIONS as readonly string[]).includes(v)) {
-    fail(`${where}: expected one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);
+  if (typeof v !== 'string' || !(BRAIN_ACTIVATIONS as readonly string[]).includes(v)) {
+    fail(`${where}: expected one of ${BRAIN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);
   }
   return v as BrainActivation;
 }

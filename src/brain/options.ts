@@ -1,6 +1,6 @@
 import { OptionError, describe } from '../errors.js';
 import { suggest } from '../options.js';
-import { ACTIVATIONS, type BrainActivation } from './wasm-net.js';
+import { BRAIN_ACTIVATIONS, type BrainActivation } from './wasm-net.js';
 
 /** What train's log and callback receive. */
 export interface TrainStatus { iterations: number; error: number }
@@ -142,9 +142,9 @@ export function mergeTrainOptions(base: ResolvedTrainOptions, given: Record<stri
   }
   if (has('activation')) {
     const v = given.activation;
-    if (typeof v !== 'string' || !(ACTIVATIONS as readonly string[]).includes(v)) {
-      const s = typeof v === 'string' ? suggest(v, ACTIVATIONS) : undefined;
-      bad('activation', `one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}${s ? ` (did you mean '${s}'?)` : ''}`);
+    if (typeof v !== 'string' || !(BRAIN_ACTIVATIONS as readonly string[]).includes(v)) {
+      const s = typeof v === 'string' ? suggest(v, BRAIN_ACTIVATIONS) : undefined;
+      bad('activation', `one of ${BRAIN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}${s ? ` (did you mean '${s}'?)` : ''}`);
     }
     out.activation = v as BrainActivation;
   }

@@ -1,11 +1,11 @@
+import { ACTIVATIONS, type Activation } from '../activations.js';
 import type { Backend } from '../wasm/kernels.js';
 
 /** brain.js's activation names. */
 export type BrainActivation = 'sigmoid' | 'relu' | 'leaky-relu' | 'tanh';
-export const ACTIVATIONS: readonly BrainActivation[] = ['sigmoid', 'relu', 'leaky-relu', 'tanh'];
-const ACT_CODE: Record<BrainActivation, number> = { sigmoid: 0, relu: 1, 'leaky-relu': 2, tanh: 3 };
-/** The same activations as codes of the fused epilogues (assembly/simd.ts act_f32x4), for gemv_f32_nt_hsum. */
-const EP_CODE: Record<BrainActivation, number> = { sigmoid: 1, tanh: 2, relu: 3, 'leaky-relu': 4 };
+export const BRAIN_ACTIVATIONS: readonly BrainActivation[] = ['sigmoid', 'relu', 'leaky-relu', 'tanh'];
+/** brain.js's names in the activation table, whose codes the brain kernels (plan word 1) and gemv_f32_nt_hsum share. */
+const TABLE_NAME: Record<BrainActivation, Activation> = { sigmoid: 'sigmoid', relu: 'relu', 'leaky-relu': 'leakyRelu', tanh: 'tanh' };
 /**
  * From this many weights on, run() of one sample goes layer by layer through gemv_f32_nt_hsum
  * (one call per layer) instead of brain_run_f32 (one call): measured on the 2-core Zen 5, 784-128-10
@@ -39,7 +39,7 @@ export class WasmNet {
   private readonly layers: LayerBlocks[] = [];
   private blocks: number[] = [];
   private hasBatchBuffers = false;
-  private epCode = 0;
+  private actCode = 0;
 
   constructor(private readonly be: Backend, sizes: readonly number[], activation: BrainActivation) {
     this.sizes = [...sizes];
@@ -80,8 +80,8 @@ export class WasmNet {
   }
 
   setActivation(act: BrainActivation): void {
-    this.words()[1] = ACT_CODE[act];
-    this.epCode = EP_CODE[act];
+    this.actCode = ACTIVATIONS[TABLE_NAME[act]].code;
+    this.words()[1] = this.actCode;
   }
 
   /**
@@ -98,7 +98,7 @@ export class WasmNet {
     let input = this.x1;
     for (let l = 1; l < n; l++) {
       const L = this.layers[l]!, sIn = this.strides[l - 1]!, size = this.sizes[l]!;
-      k.gemv_f32_nt_hsum(L.delta, input, L.w, 1, size, this.sizes[l - 1]!, sIn * 4, sIn * 4, size * 4, L.b, this.epCode, L.out, alpha);
+      k.gemv_f32_nt_hsum(L.delta, input, L.w, 1, size, this.sizes[l - 1]!, sIn * 4, sIn * 4, size * 4, L.b, this.actCode, L.out, alpha);
       input = L.out;
     }
     return this.layers[n - 1]!.out;

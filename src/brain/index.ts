@@ -4,28 +4,28 @@
  *
  *   import { NeuralNetwork } from 'wasmlp/brain'; // instead of 'brain.js'
  */
-import { ArgumentTypeError, BusyError, DisposedError, FormatError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
-import { backend, type Backend } from './wasm/kernels.js';
-import { buildLookup, checkData, formOf, isNumeric, toObject, writeValue, type BrainDatum, type Lookup } from './brain/data.js';
-import { parseBrainJSON, type BrainNetworkJSON } from './brain/json.js';
+import { ArgumentTypeError, BusyError, DisposedError, FormatError, OptionError, ShapeError, WasmlpError, describe } from '../errors.js';
+import { backend, type Backend } from '../wasm/kernels.js';
+import { buildLookup, checkData, formOf, isNumeric, toObject, writeValue, type BrainDatum, type Lookup } from './data.js';
+import { parseBrainJSON, type BrainNetworkJSON } from './json.js';
 import {
   NETWORK_KEYS, TRAIN_KEYS, mergeTrainOptions, trainDefaults,
   type BrainOptions, type BrainTrainOptions, type ResolvedTrainOptions, type TrainStatus,
-} from './brain/options.js';
-import { WasmNet } from './brain/wasm-net.js';
+} from './options.js';
+import { WasmNet } from './wasm-net.js';
 
-export type { BrainOptions, BrainTrainOptions, TrainStatus } from './brain/options.js';
-export type { BrainNetworkJSON, BrainLayerJSON } from './brain/json.js';
-export type { BrainActivation } from './brain/wasm-net.js';
-export type { Lookup } from './brain/data.js';
+export type { BrainOptions, BrainTrainOptions, TrainStatus } from './options.js';
+export type { BrainNetworkJSON, BrainLayerJSON } from './json.js';
+export type { BrainActivation } from './wasm-net.js';
+export type { Lookup } from './data.js';
 export {
   WasmlpError, ShapeError, NonFiniteError, ArgumentTypeError, OptionError, FormatError, DisposedError,
   OutOfMemoryError,
-} from './errors.js';
+} from '../errors.js';
 
 /** run, test or toJSON on a network that has neither been trained nor loaded (brain.js: "network not runnable"). */
 export class NotRunnableError extends WasmlpError {}
-export { BusyError } from './errors.js';
+export { BusyError } from '../errors.js';
 
 /** An input or output: numbers by position, or named numbers (mapped through inputLookup / outputLookup). */
 export type NeuralNetworkIO = number[] | Float32Array | Record<string, number>;
@@ -460,6 +460,3 @@ export class NeuralNetwork<I extends NeuralNetworkIO = NeuralNetworkIO, O extend
     this.be.arena.free(s.t);
   }
 }
-
-/** brain.js's option names that this module accepts, for tooling. */
-export const BRAIN_OPTION_KEYS: readonly string[] = [...NETWORK_KEYS, ...TRAIN_KEYS];
