@@ -2,6 +2,7 @@
 export {
   matmul_f32_nn, matmul_f32_nt, matmul_f32_tn, matmul_f32_ep, matmul_scratch_bytes, matmul_set_scratch,
   matmul_f32_chunk, matmul_job_words, matmul_tile_rows, matmul_tile_cols,
+  matmul_tile_depth, matmul_block_rows, matmul_block_cols, matmul_direct_a_max_n,
 } from './matmul';
 export {
   hadamard_f32, add_f32, axpy_f32, scale_f32, sgd_f32, bias_add_f32, colsum_f32, fill_f32,

@@ -529,3 +529,8 @@ export function matmul_job_words(): i32 {
 // The register tile (MR rows × NR columns): parallel chunks are whole tiles.
 export function matmul_tile_rows(): i32 { return MR; }
 export function matmul_tile_cols(): i32 { return NR; }
+// The packing blocks and the direct-A edge, so the tests derive their sweeps from them.
+export function matmul_tile_depth(): i32 { return KC; }
+export function matmul_block_rows(): i32 { return MC; }
+export function matmul_block_cols(): i32 { return NC; }
+export function matmul_direct_a_max_n(): i32 { return DIRECT_A_MAX_N; }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network, WasmlpError, backend, type Arena } from '../src/index.js';
+import { Network, WasmlpError, backend } from '../src/index.js';
 import { SOAK, buildWasmlp, deadPid, parseWasmlp, tsxChild } from './reliability.js';
 import { atomicWriteSync } from '../src/io.js';
 
@@ -158,37 +158,29 @@ const RUNS = SOAK ? 10_000 : 250;
 
 const { arena } = backend();
 
-/** Runs `fn` counting arena allocations and the peak of bytes in use above the start. */
-async function metered<T>(fn: () => Promise<T> | T): Promise<{ value?: T; error?: unknown; allocs: number; peak: number; ms: number }> {
-  const a = arena as Arena & { alloc: Arena['alloc'] };
-  const original = a.alloc;
-  const base = arena.bytesInUse;
-  let allocs = 0, peak = 0;
-  a.alloc = function (this: Arena, floats: number): number {
-    const p = original.call(this, floats);
-    allocs++;
-    peak = Math.max(peak, this.bytesInUse - base);
-    return p;
-  };
+/**
+ * Runs `fn`, noting through the arena's public counters whether it grew wasm memory (memory never
+ * shrinks, so an allocation made and freed again on the way still shows as growth if it did not fit).
+ */
+async function metered<T>(fn: () => Promise<T> | T): Promise<{ value?: T; error?: unknown; grew: number; ms: number }> {
+  const mem = arena.memoryBytes;
   const t0 = performance.now();
   try {
     const value = await fn();
-    return { value, allocs, peak, ms: performance.now() - t0 };
+    return { value, grew: arena.memoryBytes - mem, ms: performance.now() - t0 };
   } catch (error) {
-    return { error, allocs, peak, ms: performance.now() - t0 };
-  } finally {
-    a.alloc = original;
+    return { error, grew: arena.memoryBytes - mem, ms: performance.now() - t0 };
   }
 }
 
-/** Bytes a network with these options takes in the arena (measured by building one). */
-function footprint(options: Network['options']): number {
-  const before = arena.bytesInUse;
+/** Blocks and bytes a network with these options takes in the arena (measured by building one). */
+function footprint(options: Network['options']): [blocks: number, bytes: number] {
+  const blocks = arena.liveBlocks, bytes = arena.bytesInUse;
   const { learningRate: _lr, ...o } = options;
   const n = new Network(o);
-  const bytes = arena.bytesInUse - before;
+  const used: [number, number] = [arena.liveBlocks - blocks, arena.bytesInUse - bytes];
   n.dispose();
-  return bytes;
+  return used;
 }
 
 /** The property every fuzzed input must satisfy. */
@@ -199,15 +191,15 @@ async function expectTypedErrorOrNetwork(load: () => Promise<Network> | Network)
   if (r.error !== undefined) {
     if (!(r.error instanceof WasmlpError)) throw r.error; // shows the raw error in the counterexample
     expect(r.error.message.length).toBeGreaterThan(0);
-    expect(r.allocs, `rejected (${r.error.message}) after allocating`).toBe(0);
-    expect([arena.liveBlocks, arena.bytesInUse]).toEqual([blocks, bytes]);
+    // nothing kept, and nothing so large was allocated on the way that wasm memory had to grow
+    expect([arena.liveBlocks, arena.bytesInUse], `rejected (${r.error.message}) and kept memory`).toEqual([blocks, bytes]);
+    expect(r.grew, `rejected (${r.error.message}) after growing wasm memory`).toBe(0);
     return;
   }
   const net = r.value!;
   expect(net).toBeInstanceOf(Network);
-  // it allocated what its (validated) header describes, and nothing on the side
-  expect(r.peak).toBe(arena.bytesInUse - bytes);
-  expect(r.peak).toBe(footprint(net.options));
+  // it holds what a network built from its (validated) options holds, and nothing on the side
+  expect([arena.liveBlocks - blocks, arena.bytesInUse - bytes]).toEqual(footprint(net.options));
   expect(net.predict(new Float32Array(net.sizes[0]!).fill(0.25))).toHaveLength(net.sizes[net.sizes.length - 1]!);
   net.dispose();
   expect([arena.liveBlocks, arena.bytesInUse]).toEqual([blocks, bytes]);

@@ -58,6 +58,11 @@ export interface Kernels {
   matmul_job_words(): number;
   matmul_tile_rows(): number;
   matmul_tile_cols(): number;
+  /** KC, MC, NC and DIRECT_A_MAX_N of assembly/matmul.ts (the tests derive their shape sweeps from them). */
+  matmul_tile_depth(): number;
+  matmul_block_rows(): number;
+  matmul_block_cols(): number;
+  matmul_direct_a_max_n(): number;
   matmul_scratch_bytes(): number;
   matmul_set_scratch(ptr: number): void;
   heap_base(): number;

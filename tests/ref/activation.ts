@@ -54,3 +54,27 @@ export function leakyReluGradRef(dy: ArrayLike<number>, y: ArrayLike<number>, al
   for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
   return dx;
 }
+
+/** f(z) for an activation named as in src/activations.ts; throws for a name without a reference. */
+export function activationRef(name: string, z: ArrayLike<number>, alpha: number, n = z.length): Float64Array {
+  switch (name) {
+    case 'linear': return Float64Array.from({ length: n }, (_, i) => z[i]!);
+    case 'sigmoid': return sigmoidRef(z, n);
+    case 'tanh': return tanhRef(z, n);
+    case 'relu': return reluRef(z, n);
+    case 'leakyRelu': return leakyReluRef(z, alpha, n);
+    default: throw new Error(`tests/ref/activation.ts: no float64 reference for activation '${name}'`);
+  }
+}
+
+/** dy ⊙ f'(·) from the output y, for an activation named as in src/activations.ts. */
+export function activationGradRef(name: string, dy: ArrayLike<number>, y: ArrayLike<number>, alpha: number, n = dy.length): Float64Array {
+  switch (name) {
+    case 'linear': return Float64Array.from({ length: n }, (_, i) => dy[i]!);
+    case 'sigmoid': return sigmoidGradRef(dy, y, n);
+    case 'tanh': return tanhGradRef(dy, y, n);
+    case 'relu': return reluGradRef(dy, y, n);
+    case 'leakyRelu': return leakyReluGradRef(dy, y, alpha, n);
+    default: throw new Error(`tests/ref/activation.ts: no float64 reference for the derivative of activation '${name}'`);
+  }
+}

@@ -35,3 +35,15 @@ export function operandShapes(layout: Layout, m: number, n: number, k: number):
     bRows: layout === 'nt' ? n : k, bCols: layout === 'nt' ? k : n,
   };
 }
+
+/** rowsum[i] = Σ_p op(A)[i,p] in float64 (op(A) is m×k; for tn these are the column sums of A[k,m]). */
+export function rowsumRef(layout: Layout, a: ArrayLike<number>, lda: number, m: number, k: number): Float64Array {
+  const ai = layout === 'tn' ? 1 : lda, ap = layout === 'tn' ? lda : 1;
+  const s = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let t = 0;
+    for (let p = 0; p < k; p++) t += a[i * ai + p * ap]!;
+    s[i] = t;
+  }
+  return s;
+}
