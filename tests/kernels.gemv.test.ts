@@ -3,7 +3,7 @@
 //
 // Checks per case:
 //  1. both kernels against float64 (matmulRef 'nt', + bias, then the activation from tests/ref on
-//     the kernel's own float32 C), with kernels.matmul.test.ts's tolerance;
+//     the kernel's own float32 C), with tests/gemm-tester.ts's tolerance;
 //  2. gemv_f32_nt bit for bit against matmul_f32_ep with the same epilogue (the packed path's
 //     summation order, including its k blocks for k > 256);
 //  3. outputs poisoned (NaN) before the call and sentinels past their ends; out2 untouched without
@@ -14,12 +14,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SimdVariant } from '../src/wasm/kernels.js';
 import { assertClose, assertUntouched, fillUniform, Mem, SENTINEL, simdVariants, TestRng, toF64 } from './helpers.js';
 import { leakyReluRef, reluRef, sigmoidRef, tanhRef } from './ref/activation.js';
+import { ACTIVATIONS } from '../src/activations.js';
 import { biasAddRef } from './ref/elementwise.js';
 import { matmulRef } from './ref/matmul.js';
 
 const ACTS = ['none', 'sigmoid', 'tanh', 'relu', 'leakyRelu'] as const;
 type Act = (typeof ACTS)[number];
-const ACT_CODE: Record<Act, number> = { none: 0, sigmoid: 1, tanh: 2, relu: 3, leakyRelu: 4 };
+const ACT_CODE: Record<Act, number> = {
+  none: 0, sigmoid: ACTIVATIONS.sigmoid.code, tanh: ACTIVATIONS.tanh.code, relu: ACTIVATIONS.relu.code, leakyRelu: ACTIVATIONS.leakyRelu.code,
+};
 const ALPHA = 0.07;
 const MS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 const NS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33];
