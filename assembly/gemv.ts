@@ -10,7 +10,7 @@
 // three rows on the packed product wins (it transposes W once for 4 rows; see README "How it
 // works"). Tiles with lanes across rows of x (W splatted) measured slower than packing.
 import { KC } from './matmul';
-import { act_f32x4, madd } from './simd';
+import { act_f32x4, hsum4, lane, madd } from './simd';
 
 const SPILL: usize = memory.data(16, 16); // a partial group's lanes, stored one by one
 
@@ -38,15 +38,6 @@ export function gemv_f32_nt(c: usize, x: usize, w: usize, m: i32, n: i32, k: i32
 }
 
 // ************* one row of x: lanes = neurons *************
-
-// Lane q of v in every lane. A register shuffle: on the machines we measured, cheaper than
-// v128.load32_splat from memory (see README "How it works").
-@inline function lane(v: v128, q: i32): v128 {
-  if (q == 0) return v128.shuffle<f32>(v, v, 0, 0, 0, 0);
-  if (q == 1) return v128.shuffle<f32>(v, v, 1, 1, 1, 1);
-  if (q == 2) return v128.shuffle<f32>(v, v, 2, 2, 2, 2);
-  return v128.shuffle<f32>(v, v, 3, 3, 3, 3);
-}
 
 // acc + Σ_q x[p+q]·W[r, p+q] for q = 0..3 in order, lanes r = rows r0..r3 of W (4 floats at each).
 @inline function block4(r0: usize, r1: usize, r2: usize, r3: usize,
@@ -165,10 +156,7 @@ export function gemv_f32_nt_hsum(c: usize, x: usize, w: usize, m: i32, n: i32, k
         a0 = madd(v128.load(r0 + o), xv, a0); a1 = madd(v128.load(r1 + o), xv, a1);
         a2 = madd(v128.load(r2 + o), xv, a2); a3 = madd(v128.load(r3 + o), xv, a3);
       }
-      // lane r = Σ of a_r's lanes (pairwise), as brain.ts's reduce4
-      const ab = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
-      const cd = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
-      let v = f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+      let v = hsum4(a0, a1, a2, a3); // lane r = Σ of a_r's lanes, pairwise
       for (; o < end; o += 4) v = column1(r0 + o, r1 + o, r2 + o, r3 + o, xi + o, v);
       store_lanes(ci, j, nr, v, false, true, bias, act, oi, alpha);
     }

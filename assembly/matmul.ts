@@ -2,7 +2,7 @@
 // GotoBLAS-style: B is packed into KC×NR panels and A into MR×KC panels, so the register
 // tile always streams contiguous memory whatever the layout; nn, nt and tn differ only in
 // how they pack. Edges are zero-padded in the panels and masked on store.
-import { act_f32x4, madd } from './simd';
+import { act_f32x4, act_grad_f32x4, madd, transpose4_store } from './simd';
 
 const MR: i32 = 4; // register tile rows
 const NR: i32 = 8; // register tile cols (two f32x4)
@@ -287,12 +287,7 @@ function ep_act(v: v128): v128 {
 
 // g ⊙ f'(y) for the backward epilogue, as the *_grad_f32 kernels compute it (act 0: g).
 function ep_grad(g: v128, y: v128): v128 {
-  const act = EP_KIND & 7;
-  if (act == 1) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
-  if (act == 2) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
-  if (act == 3) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
-  if (act == 4) return v128.bitselect(g, f32x4.mul(g, f32x4.splat(EP_ALPHA)), f32x4.gt(y, f32x4.splat(0)));
-  return g;
+  return act_grad_f32x4(g, y, EP_KIND & 7, EP_ALPHA);
 }
 
 // C = v at addr, then the second output of the epilogue, if any.
@@ -374,18 +369,6 @@ function direct_a(c: usize, a: usize, sa: usize, sc: usize, i0: i32, mc: i32, j0
       else kernel_4x4_direct(r0, r1, r2, r3, ka, bp, kc, c + <usize>i * sc + col, sc, mr, nr, accum, ep, col);
     }
   }
-}
-
-// Transpose of four rows r0..r3 (4 floats each) into columns, stored at dst + q·step.
-@inline function transpose4_store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + step * 2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + step * 3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels: panel[p][r] = op(A)[i0+ir+r, p0+p].
