@@ -45,3 +45,7 @@ export function relu_grad_f32(dx: usize, dy: usize, y: usize, n: i32): void { ma
 export function leaky_relu_f32(y: usize, x: usize, alpha: f32, n: i32): void { map_act(y, x, n, ACT_LEAKY_RELU, alpha); }
 // dx = dy where y > 0, else alpha·dy (for alpha ≥ 0, y > 0 exactly when x > 0).
 export function leaky_relu_grad_f32(dx: usize, dy: usize, y: usize, alpha: f32, n: i32): void { map_act_grad(dx, dy, y, n, ACT_LEAKY_RELU, alpha); }
+
+// dx = dy ⊙ f'(y) for any activation code (act_f32x4's): what a network's output layer calls when
+// its loss is not fused with its activation (the forward activations ride on the products).
+export function act_grad_f32(dx: usize, dy: usize, y: usize, n: i32, act: i32, alpha: f32): void { map_act_grad(dx, dy, y, n, act, alpha); }

@@ -10,7 +10,7 @@ export {
 } from './elementwise';
 export {
   sigmoid_f32, sigmoid_grad_f32, tanh_f32, tanh_grad_f32, relu_f32, relu_grad_f32,
-  leaky_relu_f32, leaky_relu_grad_f32,
+  leaky_relu_f32, leaky_relu_grad_f32, act_grad_f32,
 } from './activation';
 export {
   softmax_f32_rows, softmax_xent_grad_f32, softmax_grad_f32, mse_grad_f32,

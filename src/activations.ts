@@ -40,13 +40,8 @@ export const EP_BACKWARD = 8;
 
 /** dz = dy ⊙ f'(·), taken from the outputs y (softmax: its Jacobian times dy, per row). */
 export function activateGrad(k: Kernels, f: OutputActivation, alpha: number, dz: number, dy: number, y: number, rows: number, cols: number): void {
-  const n = rows * cols;
-  switch (f) {
-    case 'sigmoid': k.sigmoid_grad_f32(dz, dy, y, n); break;
-    case 'tanh': k.tanh_grad_f32(dz, dy, y, n); break;
-    case 'relu': k.relu_grad_f32(dz, dy, y, n); break;
-    case 'leakyRelu': k.leaky_relu_grad_f32(dz, dy, y, alpha, n); break;
-    case 'softmax': k.softmax_grad_f32(dz, dy, y, rows, cols); break;
-    case 'linear': if (dz !== dy) k.scale_f32(dz, dy, 1, n); break;
-  }
+  const a = ACTIVATIONS[f];
+  if (a.rowwise) k.softmax_grad_f32(dz, dy, y, rows, cols);
+  else if (a.code !== 0) k.act_grad_f32(dz, dy, y, rows * cols, a.code, alpha);
+  else if (dz !== dy) k.scale_f32(dz, dy, 1, rows * cols); // linear: f' = 1
 }

@@ -6,3 +6,4 @@ export { atomicWriteSync } from './io.js';
 export type { NetworkJSON } from './io.js';
 export { Rng, shuffleInPlace } from './random.js';
 export { suggest } from './suggest.js';
+export { argmaxRows } from './metrics.js';

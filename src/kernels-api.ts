@@ -276,9 +276,10 @@ export interface MatmulOptions<O extends Operand = Operand> {
 
 /** Activations matmul can apply in its store. */
 export type MatmulActivation = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu';
-const MATMUL_ACTIVATIONS: Record<MatmulActivation, number> = {
-  sigmoid: ACTIVATIONS.sigmoid.code, tanh: ACTIVATIONS.tanh.code, relu: ACTIVATIONS.relu.code, leakyRelu: ACTIVATIONS.leakyRelu.code,
-};
+/** Codes of the activations a product can apply in its store: every element-wise one of the table but linear. */
+const MATMUL_ACTIVATIONS = Object.fromEntries(
+  Object.entries(ACTIVATIONS).filter(([, a]) => a.code !== 0 && !a.rowwise).map(([name, a]) => [name, a.code]),
+) as Record<MatmulActivation, number>;
 
 const MATMUL_OPTIONS = ['transposeA', 'transposeB', 'out', 'accumulate', 'bias', 'activation', 'alpha'] as const;
 

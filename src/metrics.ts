@@ -9,6 +9,13 @@ export function argmax(v: ArrayLike<number>, at: number, n: number): number {
   return best;
 }
 
+/** Index of the largest value of each row of a row-major [rows × cols] array. */
+export function argmaxRows(p: ArrayLike<number>, cols: number): Uint32Array {
+  const out = new Uint32Array(p.length / cols);
+  for (let r = 0; r < out.length; r++) out[r] = argmax(p, r * cols, cols);
+  return out;
+}
+
 /**
  * [correct, judged] for `rows` rows of predictions p against targets t ([rows, cols] each):
  * softmax, by row (argmax of p equals argmax of t); sigmoid, by output (p > 0.5 equals t > 0.5);

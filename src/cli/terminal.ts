@@ -164,13 +164,4 @@ export function confusionMatrix(actual: ArrayLike<number>, predicted: ArrayLike<
   return m;
 }
 
-/** Index of the largest value of each row of a row-major [rows × cols] array. */
-export function argmaxRows(p: ArrayLike<number>, cols: number): Uint32Array {
-  const out = new Uint32Array(p.length / cols);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let j = 1; j < cols; j++) if (p[r * cols + j]! > p[r * cols + best]!) best = j;
-    out[r] = best;
-  }
-  return out;
-}
+export { argmaxRows } from '../internal.js';

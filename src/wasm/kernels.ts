@@ -32,6 +32,8 @@ export interface Kernels {
   relu_grad_f32(dx: number, dy: number, y: number, n: number): void;
   leaky_relu_f32(y: number, x: number, alpha: number, n: number): void;
   leaky_relu_grad_f32(dx: number, dy: number, y: number, alpha: number, n: number): void;
+  /** dx = dy ⊙ f'(y) for an activation code of src/activations.ts (act_grad_f32x4's). */
+  act_grad_f32(dx: number, dy: number, y: number, n: number, act: number, alpha: number): void;
   softmax_f32_rows(y: number, x: number, m: number, n: number): void;
   softmax_xent_grad_f32(dz: number, p: number, t: number, scale: number, n: number): void;
   softmax_grad_f32(dz: number, g: number, p: number, m: number, n: number): void;
