@@ -9,7 +9,8 @@
 //
 // Plain lines without escape codes when stdout is not a terminal; no colours with NO_COLOR set.
 import { parseArgs } from 'node:util';
-import { Network, backend } from '../src/index.js';
+import { Network } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import {
   ProgressBar, argmaxRows, confusionMatrix, confusionTable, detectStyle, downsample, lossChart, painter, thousands,
 } from '../src/cli/terminal.js';

@@ -7,9 +7,6 @@ export {
   WasmlpError, ShapeError, NonFiniteError, ArgumentTypeError, OptionError, DomainError,
   OutOfMemoryError, DisposedError, FormatError, DivergenceError, FileError, BusyError,
 } from './errors.js';
-export { backend, createBackend, relaxedSimdSupported } from './wasm/kernels.js';
-export type { Backend, Kernels, SimdVariant } from './wasm/kernels.js';
-export { WorkerError, PARALLEL_MIN_FLOPS } from './wasm/threads.js';
-export { Arena } from './wasm/memory.js';
+export { WorkerError } from './wasm/threads.js';
 export { toONNX, ONNX_OPSET, ONNX_IR_VERSION, ONNX_INPUT, ONNX_OUTPUT } from './onnx.js';
 export type { OnnxOptions, OnnxScale } from './onnx.js';

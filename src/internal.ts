@@ -1,6 +1,10 @@
-// For the wasmlp command and tests; not part of the public API, may change. (Not in package.json
-// "exports": the command imports it from dist/ beside itself.) src/cli/ imports from here and from
-// src/index.ts only.
+// `wasmlp/internal`: the engine's internals, for the wasmlp command, tests, benchmarks and tools;
+// not part of the public API (no stability promise between versions). src/cli/ imports from here
+// and from src/index.ts only.
+export { backend, createBackend, relaxedSimdSupported } from './wasm/kernels.js';
+export type { Backend, Kernels, SimdVariant } from './wasm/kernels.js';
+export { PARALLEL_MIN_FLOPS } from './wasm/threads.js';
+export { Arena } from './wasm/memory.js';
 export { HIDDEN_ACTIVATIONS } from './activations.js';
 export { atomicWriteSync } from './io.js';
 export type { NetworkJSON } from './io.js';

@@ -1,6 +1,7 @@
 // The Arena: 16-byte alignment, reuse of freed blocks, merging, growth, and the 4 GiB limit.
 import { describe, expect, it } from 'vitest';
-import { OutOfMemoryError, createBackend } from '../src/index.js';
+import { OutOfMemoryError } from '../src/index.js';
+import { createBackend } from '../src/internal.js';
 
 describe('Arena', () => {
   it('hands out 16-byte-aligned, zeroed, non-overlapping blocks padded to 16 bytes', () => {

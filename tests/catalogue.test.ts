@@ -16,10 +16,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ArgumentTypeError, DisposedError, DomainError, FormatError, Network, NonFiniteError, OptionError, OutOfMemoryError,
-  ShapeError, WasmlpError, backend, type NetworkOptions,
-} from '../src/index.js';
+import { ArgumentTypeError, DisposedError, DomainError, FormatError, Network, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, WasmlpError, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import { NeuralNetwork } from '../src/brain/index.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { ROOT, b64, buildWasmlp, parseWasmlp } from './reliability.js';

@@ -4,7 +4,8 @@
 // before the step that diverged, which are the ones whose loss was the last finite one. With
 // `rollback: false` no backup is allocated and nothing is rolled back; the stop is the same.
 import { describe, expect, it } from 'vitest';
-import { DivergenceError, Network, NonFiniteError, OptionError, WasmlpError, backend, type NetworkOptions } from '../src/index.js';
+import { DivergenceError, Network, NonFiniteError, OptionError, WasmlpError, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 
 // Unnormalised data (inputs in the thousands) on an all-linear network with a learning rate
 // that is far too large: the loss grows ~1e5× per step and turns NaN within a few batches.

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network, WasmlpError, backend } from '../src/index.js';
+import { Network, WasmlpError } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import { SOAK, buildWasmlp, deadPid, parseWasmlp, tsxChild } from './reliability.js';
 import { atomicWriteSync } from '../src/io.js';
 

@@ -3,9 +3,8 @@
 // epoch logs, bad options; evaluate against float64 sums over predict's outputs; predict,
 // evaluate and fit on large inputs in bounded wasm memory.
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentTypeError, Network, OptionError, ShapeError, WasmlpError, backend, type NetworkOptions,
-} from '../src/index.js';
+import { ArgumentTypeError, Network, OptionError, ShapeError, WasmlpError, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import { rand } from './ref/network.js';
 
 // ************* helpers *************

@@ -9,9 +9,8 @@
 //  - sigmoid, tanh, softmax (polynomial exp, ~2e-7 relative): rtol 1e-6, atol 1e-7.
 //  - sigmoid/tanh/softmax gradients: rtol 1e-6 of the largest term, atol 1e-7.
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ArgumentTypeError, DisposedError, NonFiniteError, OptionError, ShapeError, WasmlpError, backend,
-} from '../src/index.js';
+import { ArgumentTypeError, DisposedError, NonFiniteError, OptionError, ShapeError, WasmlpError } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import {
   WasmArray, add, axpy, biasAdd, colSum, hadamard, leakyRelu, leakyReluGrad, matmul, relu, reluGrad, releaseScratch,
   scale, scratchBytes, sigmoid, sigmoidGrad, softmax, softmaxGrad, tanh, tanhGrad, type Operand,

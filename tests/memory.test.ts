@@ -2,7 +2,8 @@
 // back on dispose() (or, for networks that were never disposed, through the FinalizationRegistry),
 // training allocates nothing per step, and a disposed network is a typed error, also mid-fit.
 import { describe, expect, it } from 'vitest';
-import { DisposedError, Network, backend, type NetworkOptions } from '../src/index.js';
+import { DisposedError, Network, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import { SOAK, runChild, tsxChild } from './reliability.js';
 
 const { arena } = backend();

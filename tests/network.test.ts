@@ -1,10 +1,8 @@
 // The Network API contract: input forms, seeding, typed errors that leave the network unchanged,
 // and memory that is allocated once and returned on dispose().
 import { describe, expect, it } from 'vitest';
-import {
-  ArgumentTypeError, DisposedError, DomainError, Network, NonFiniteError, OptionError, OutOfMemoryError,
-  ShapeError, WasmlpError, backend, type NetworkOptions,
-} from '../src/index.js';
+import { ArgumentTypeError, DisposedError, DomainError, Network, NonFiniteError, OptionError, OutOfMemoryError, ShapeError, WasmlpError, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 
 const base: NetworkOptions = { layers: [2, 3, 2], seed: 3 };
 

@@ -2,7 +2,8 @@
 // reference in tests/ref/optim.ts (gradients from tests/ref/network.ts), the Keras defaults, the
 // learningRate shorthand, and typed errors for bad optimizer options.
 import { describe, expect, it } from 'vitest';
-import { Network, OptionError, backend, type NetworkOptions } from '../src/index.js';
+import { Network, OptionError, type NetworkOptions } from '../src/index.js';
+import { backend } from '../src/internal.js';
 import { rand, refRun, type RefNet } from './ref/network.js';
 import { RefOptimizer, type RefOptimizerConfig, type RefParam } from './ref/optim.js';
 

@@ -125,7 +125,8 @@ function runtimeClosure(): string[] {
 
 const MAIN_MJS = `\
 import { createRequire } from 'node:module';
-import { Network, ShapeError, WasmlpError, backend, relaxedSimdSupported } from 'wasmlp';
+import { Network, ShapeError, WasmlpError } from 'wasmlp';
+import { backend, relaxedSimdSupported } from 'wasmlp/internal';
 import { NeuralNetwork } from 'wasmlp/brain';
 import { WasmArray } from 'wasmlp/kernels';
 
@@ -157,7 +158,7 @@ let deepImport;
 try { await import('wasmlp/dist/model.js'); deepImport = 'resolved'; } catch (e) { deepImport = e.code; }
 
 // The three ESM entries share one engine: blocks allocated through wasmlp/kernels and wasmlp/brain
-// show up in the arena of wasmlp's backend().
+// show up in the arena of backend() (wasmlp/internal).
 const arena = backend().arena;
 const blocks0 = arena.liveBlocks;
 const arr = WasmArray.from([1, 2, 3]);
@@ -172,7 +173,7 @@ const cjs = require('wasmlp');
 let cjsError;
 try { new cjs.Network({ layers: [2, 1] }).predict([1, 2, 3]); } catch (e) { cjsError = e; }
 const dual = {
-  resolved: require.resolve('wasmlp'), sameNetwork: cjs.Network === Network, sameBackend: cjs.backend() === backend(),
+  resolved: require.resolve('wasmlp'), sameNetwork: cjs.Network === Network, sameBackend: require('wasmlp/internal').backend() === backend(),
   name: cjsError.name, crossInstanceof: cjsError instanceof WasmlpError, ownInstanceof: cjsError instanceof cjs.WasmlpError,
 };
 
@@ -225,7 +226,8 @@ const MAIN_CJS = `\
 const wasmlp = require('wasmlp');
 const brain = require('wasmlp/brain');
 const kernels = require('wasmlp/kernels');
-const { Network, ShapeError, WasmlpError, backend } = wasmlp;
+const { Network, ShapeError, WasmlpError } = wasmlp;
+const { backend } = require('wasmlp/internal');
 
 const net = new Network({
   layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',

@@ -1,7 +1,8 @@
 // Run by tests/memory.test.ts as `node --expose-gc --import tsx tests/children/finalize.ts`:
 // creates networks, trains each one batch and drops them without dispose(), then collects
 // garbage until the FinalizationRegistry has returned their blocks. Prints one JSON line.
-import { Network, backend } from '../../src/index.js';
+import { Network } from '../../src/index.js';
+import { backend } from '../../src/internal.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
