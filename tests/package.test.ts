@@ -123,6 +123,18 @@ function runtimeClosure(): string[] {
   return [...seen];
 }
 
+/** The worked example's network (README "Using it"), as both consumer programs build it. */
+const WORKED_NETWORK = `const net = new Network({
+  layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',
+  bias: false, reduction: 'sum', learningRate: 0.5,
+});
+net.setWeights([
+  { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
+  { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
+  { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
+]);
+`;
+
 const MAIN_MJS = `\
 import { createRequire } from 'node:module';
 import { Network, ShapeError, WasmlpError } from 'wasmlp';
@@ -133,16 +145,7 @@ import { WasmArray } from 'wasmlp/kernels';
 const require = createRequire(import.meta.url);
 const pkg = require('wasmlp/package.json');
 
-const net = new Network({
-  layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',
-  bias: false, reduction: 'sum', learningRate: 0.5,
-});
-net.setWeights([
-  { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
-  { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
-  { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
-]);
-const out = net.predict([1, 0]);
+${WORKED_NETWORK}const out = net.predict([1, 0]);
 
 let error = null;
 try {
@@ -229,16 +232,7 @@ const kernels = require('wasmlp/kernels');
 const { Network, ShapeError, WasmlpError } = wasmlp;
 const { backend } = require('wasmlp/internal');
 
-const net = new Network({
-  layers: [2, 4, 3, 2], activation: 'sigmoid', outputActivation: 'sigmoid', loss: 'mse',
-  bias: false, reduction: 'sum', learningRate: 0.5,
-});
-net.setWeights([
-  { weights: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]] },
-  { weights: [[0.25, 0.3, 0.35, 0.4], [0.45, 0.5, 0.55, 0.6], [0.65, 0.7, 0.75, 0.8]] },
-  { weights: [[0.3, 0.4, 0.5], [0.6, 0.7, 0.8]] },
-]);
-const out = Array.from(net.predict([1, 0]));
+${WORKED_NETWORK}const out = Array.from(net.predict([1, 0]));
 const g = net.gradients([1, 0], [0, 1]);
 const before = net.trainBatch([1, 0], [0, 1]);
 const stepped = Array.from(net.getWeights()[2].weights.slice(0, 4));
