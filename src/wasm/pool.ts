@@ -286,7 +286,7 @@ export class ThreadPool {
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, PARTICIPANTS, threads - 1);
-    for (let i = chunks; i < MAX_CHUNKS; i++) Atomics.store(ctl, OWNER + i, NOT_A_CHUNK);
+    // slots past `chunks` are FINISHED (an earlier product's) or NOT_A_CHUNK: neither can be claimed
     for (let i = 0; i < chunks; i++) Atomics.store(ctl, OWNER + i, FREE);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
