@@ -35,7 +35,7 @@ export interface NetworkJSON {
 /** Optimizer state slots per parameter block. */
 export function slotsPerParam(o: ResolvedOptions): number {
   const c = o.optimizer;
-  if (c.type === 'adam') return 2;
+  if (c.type === 'adam' || c.type === 'adamw') return 2;
   if (c.type === 'rmsprop') return 1;
   return c.momentum !== 0 || c.weightDecay !== 0 ? 1 : 0;
 }

@@ -7,15 +7,17 @@ import type { OptimizerConfig } from './optim/index.js';
 
 /** An optimizer by name (Keras defaults) or with its settings. */
 export type OptimizerOption =
-  | 'sgd' | 'adam' | 'rmsprop'
+  | 'sgd' | 'adam' | 'adamw' | 'rmsprop'
   | { type: 'sgd'; learningRate?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
   | { type: 'adam'; learningRate?: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
+  | { type: 'adamw'; learningRate?: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
   | { type: 'rmsprop'; learningRate?: number; decay?: number; epsilon?: number; weightDecay?: number };
 
 /** Keras's defaults. */
 const OPTIMIZER_DEFAULTS: Record<OptimizerConfig['type'], OptimizerConfig> = {
   sgd: { type: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 },
   adam: { type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+  adamw: { type: 'adamw', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0.004 },
   rmsprop: { type: 'rmsprop', learningRate: 0.001, decay: 0.9, epsilon: 1e-7, weightDecay: 0 },
 };
 
@@ -158,6 +160,7 @@ function inRange(v: unknown, name: string, lo: number, hi: number, hiOpen = true
 const OPTIMIZER_KEYS: Record<OptimizerConfig['type'], string[]> = {
   sgd: ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'],
   adam: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
+  adamw: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
   rmsprop: ['type', 'learningRate', 'decay', 'epsilon', 'weightDecay'],
 };
 
@@ -169,7 +172,7 @@ export function resolveOptimizer(opt: unknown, learningRate: number | undefined)
     return { ...OPTIMIZER_DEFAULTS[type], ...(learningRate !== undefined ? { learningRate } : {}) };
   }
   if (opt === null || typeof opt !== 'object' || Array.isArray(opt)) {
-    throw new OptionError(`options.optimizer: expected 'sgd', 'adam', 'rmsprop' or an object such as { type: 'adam', learningRate: 0.001 }, got ${describe(opt)}`);
+    throw new OptionError(`options.optimizer: expected 'sgd', 'adam', 'adamw', 'rmsprop' or an object such as { type: 'adam', learningRate: 0.001 }, got ${describe(opt)}`);
   }
   const o = opt as Record<string, unknown>;
   const type = oneOf(o.type, types, 'options.optimizer.type');
@@ -191,7 +194,7 @@ export function resolveOptimizer(opt: unknown, learningRate: number | undefined)
   if (type === 'sgd') {
     inRange(c.momentum, 'options.optimizer.momentum', 0, 1);
     if (typeof c.nesterov !== 'boolean') throw new OptionError(`options.optimizer.nesterov: expected true or false, got ${describe(c.nesterov)}`);
-  } else if (type === 'adam') {
+  } else if (type === 'adam' || type === 'adamw') {
     inRange(c.beta1, 'options.optimizer.beta1', 0, 1);
     inRange(c.beta2, 'options.optimizer.beta2', 0, 1);
     positive(c.epsilon, 'options.optimizer.epsilon');

@@ -533,7 +533,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['--validation-split 1', ['train', '--data', IRIS, '--target', 'species', '--validation-split', '1'], /^wasmlp train: --validation-split: expected a number in \[0, 1\), got '1'$/],
     ['--layers 16,x', ['train', '--data', IRIS, '--target', 'species', '--layers', '16,x'], /^wasmlp train: --layers: expected layer sizes such as 64,32/],
     ['--activation typo', ['train', '--data', IRIS, '--target', 'species', '--activation', 'rleu'], /^wasmlp train: --activation: expected one of sigmoid, tanh, relu, leakyRelu, linear, got 'rleu' \(did you mean 'relu'\?\)$/],
-    ['--optimizer typo', ['train', '--data', IRIS, '--target', 'species', '--optimizer', 'adan'], /^wasmlp train: --optimizer: expected one of adam, sgd, rmsprop, got 'adan' \(did you mean 'adam'\?\)$/],
+    ['--optimizer typo', ['train', '--data', IRIS, '--target', 'species', '--optimizer', 'adan'], /^wasmlp train: --optimizer: expected one of adam, adamw, sgd, rmsprop, got 'adan' \(did you mean 'adam'\?\)$/],
     ['model file not JSON', ['info', '--model', 'bad/notjson.json'], /^wasmlp info: bad\/notjson.json: not a wasmlp model file \(not valid JSON: /],
     ['model file of another format', ['info', '--model', 'bad/other.json'], /^wasmlp info: bad\/other.json: not a wasmlp model file/],
     ['class the model does not know', ['evaluate', '--model', 'bad/model.json', '--data', 'bad/iris-unknown.csv'], /^wasmlp evaluate: bad\/iris-unknown.csv: line 3, column 'species': class 'daisy' is not one the model knows \(setosa, versicolor, virginica\)$/],

@@ -85,7 +85,7 @@ function run(optimizer: NetworkOptions['optimizer'], ref: RefOptimizerConfig, op
   // optimizer state as saved: per parameter block, its slots (sgd: velocity; adam: m, v; rmsprop: v)
   const saved = net.toJSON().optimizer;
   expect(saved.iterations).toBe(STEPS);
-  const slots = ref.type === 'adam' ? [opt.s1, opt.s2] : [opt.s1];
+  const slots = ref.type === 'adam' || ref.type === 'adamw' ? [opt.s1, opt.s2] : [opt.s1];
   const plainSgd = ref.type === 'sgd' && ref.momentum === 0 && ref.weightDecay === 0;
   let worstState = 0;
   if (!plainSgd) {
@@ -116,6 +116,7 @@ function expectMiss(res: Run): void {
 
 const sgd = (o: Partial<Extract<RefOptimizerConfig, { type: 'sgd' }>>): RefOptimizerConfig => ({ type: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0, ...o });
 const adam = (o: Partial<Extract<RefOptimizerConfig, { type: 'adam' }>>): RefOptimizerConfig => ({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0, ...o });
+const adamw = (o: Partial<Extract<RefOptimizerConfig, { type: 'adamw' }>>): RefOptimizerConfig => ({ type: 'adamw', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0.004, ...o });
 const rmsprop = (o: Partial<Extract<RefOptimizerConfig, { type: 'rmsprop' }>>): RefOptimizerConfig => ({ type: 'rmsprop', learningRate: 0.001, decay: 0.9, epsilon: 1e-7, weightDecay: 0, ...o });
 
 describe(`optimizers match the float64 reference over ${STEPS} steps`, () => {
@@ -159,6 +160,15 @@ describe(`optimizers match the float64 reference over ${STEPS} steps`, () => {
     expectMiss(run({ type: 'adam', learningRate: 0.02, weightDecay: 0.1 }, adam({ learningRate: 0.02, weightDecay: 0.1 }), { decayBiases: true }));
   });
 
+  it('adamw: decoupled weight decay (w −= lr·wd·w, then the Adam step on the plain gradient), weights only', () => {
+    expectMatch(run({ type: 'adamw', learningRate: 0.02, weightDecay: 0.5 }, adamw({ learningRate: 0.02, weightDecay: 0.5 })));
+    expectMatch(run('adamw', adamw({}))); // Keras defaults: weight decay 0.004
+    // the coupled rule (Adam with weightDecay), decaying the biases, or no decay at all would be caught
+    expectMiss(run({ type: 'adamw', learningRate: 0.02, weightDecay: 0.5 }, adam({ learningRate: 0.02, weightDecay: 0.5 })));
+    expectMiss(run({ type: 'adamw', learningRate: 0.02, weightDecay: 0.5 }, adamw({ learningRate: 0.02, weightDecay: 0.5 }), { decayBiases: true }));
+    expectMiss(run({ type: 'adamw', learningRate: 0.02, weightDecay: 0.5 }, adamw({ learningRate: 0.02, weightDecay: 0 })));
+  });
+
   it('rmsprop: v = ρv + (1−ρ)g², w −= lr·g/√(v + ε)', () => {
     expectMatch(run({ type: 'rmsprop', learningRate: 0.01 }, rmsprop({ learningRate: 0.01 })));
     expectMatch(run('rmsprop', rmsprop({}))); // Keras defaults
@@ -179,13 +189,15 @@ describe('optimizer options', () => {
   it('fills in the Keras defaults', () => {
     // keras.optimizers.SGD(learning_rate=0.01, momentum=0.0, nesterov=False),
     // Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07),
-    // RMSprop(learning_rate=0.001, rho=0.9, epsilon=1e-07)
+    // RMSprop(learning_rate=0.001, rho=0.9, epsilon=1e-07),
+    // AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-07)
     const keras = {
       sgd: { type: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 },
       adam: { type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
+      adamw: { type: 'adamw', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0.004 },
       rmsprop: { type: 'rmsprop', learningRate: 0.001, decay: 0.9, epsilon: 1e-7, weightDecay: 0 },
     } as const;
-    for (const type of ['sgd', 'adam', 'rmsprop'] as const) {
+    for (const type of ['sgd', 'adam', 'adamw', 'rmsprop'] as const) {
       const byName = new Network({ layers, optimizer: type });
       const byObject = new Network({ layers, optimizer: { type } });
       expect(byName.options.optimizer).toEqual(keras[type]);
@@ -218,7 +230,7 @@ describe('optimizer options', () => {
     ['unknown adam setting', { type: 'adam', beta_1: 0.9 }, /options\.optimizer\.beta_1: unknown setting for 'adam' \(did you mean 'beta1'\?\)/],
     ['unknown sgd setting', { type: 'sgd', momentun: 0.9 }, /options\.optimizer\.momentun: unknown setting for 'sgd' \(did you mean 'momentum'\?\)/],
     ['adam setting on sgd', { type: 'sgd', beta1: 0.9 }, /options\.optimizer\.beta1: unknown setting for 'sgd'/],
-    ['unknown optimizer name', 'adamw', /options\.optimizer: expected one of 'sgd', 'adam', 'rmsprop', got "adamw" \(did you mean 'adam'\?\)/],
+    ['unknown optimizer name', 'adamx', /options\.optimizer: expected one of 'sgd', 'adam', 'adamw', 'rmsprop', got "adamx" \(did you mean 'adam'\?\)/],
     ['unknown optimizer type', { type: 'rmsprob' }, /options\.optimizer\.type: expected one of .*got "rmsprob" \(did you mean 'rmsprop'\?\)/],
     ['beta1 = 1', { type: 'adam', beta1: 1 }, /options\.optimizer\.beta1: expected a number in \[0, 1\), got 1/],
     ['beta1 > 1', { type: 'adam', beta1: 1.5 }, /options\.optimizer\.beta1: .*got 1\.5/],
@@ -230,7 +242,7 @@ describe('optimizer options', () => {
     ['zero epsilon', { type: 'rmsprop', epsilon: 0 }, /options\.optimizer\.epsilon: expected a finite number > 0, got 0/],
     ['decay = 1', { type: 'rmsprop', decay: 1 }, /options\.optimizer\.decay: .*got 1/],
     ['negative learning rate', { type: 'adam', learningRate: -1 }, /options\.optimizer\.learningRate: expected a finite number > 0, got -1/],
-    ['not an object', 42, /options\.optimizer: expected 'sgd', 'adam', 'rmsprop' or an object.*got 42/],
+    ['not an object', 42, /options\.optimizer: expected 'sgd', 'adam', 'adamw', 'rmsprop' or an object.*got 42/],
   ];
 
   it.each(bad)('%s → OptionError naming the setting', (_name, optimizer, message) => {

@@ -9,7 +9,7 @@ import { classLabels, columnStats, detectTask, standardize, targets } from './da
 import { saveModel, type DataSpec, type Task, type TrainingInfo } from './model-file.js';
 import { ProgressBar, detectStyle, fmt, lossStr, painter, pct, thousands, type Style } from './terminal.js';
 
-const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
+const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 const TASKS = ['auto', 'classification', 'regression'] as const;
 
 export const TRAIN_FLAGS: Flags = {

@@ -5,13 +5,14 @@ import { Rmsprop } from './rmsprop.js';
 import { Sgd } from './sgd.js';
 import type { Optimizer, OptimizerConfig, ParamRef } from './types.js';
 
-export type { Optimizer, OptimizerConfig, ParamRef, SgdConfig, AdamConfig, RmspropConfig } from './types.js';
+export type { Optimizer, OptimizerConfig, ParamRef, SgdConfig, AdamConfig, AdamWConfig, RmspropConfig } from './types.js';
 
 /** Builds the optimizer a configuration names, with its state allocated in the arena. */
 export function createOptimizer(kernels: Kernels, arena: Arena, params: readonly ParamRef[], config: OptimizerConfig): Optimizer {
   switch (config.type) {
     case 'sgd': return new Sgd(kernels, arena, params, config);
-    case 'adam': return new Adam(kernels, arena, params, config);
+    case 'adam':
+    case 'adamw': return new Adam(kernels, arena, params, config);
     case 'rmsprop': return new Rmsprop(kernels, arena, params, config);
   }
 }

@@ -6,9 +6,11 @@ export interface ParamRef { param: number; grad: number; length: number; decay: 
 
 export interface SgdConfig { type: 'sgd'; learningRate: number; momentum: number; nesterov: boolean; weightDecay: number }
 export interface AdamConfig { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
+/** Adam with decoupled weight decay (Keras's AdamW): w −= lr·wd·w before each Adam step; weights only. */
+export interface AdamWConfig { type: 'adamw'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
 export interface RmspropConfig { type: 'rmsprop'; learningRate: number; decay: number; epsilon: number; weightDecay: number }
 /** A fully resolved optimizer configuration. */
-export type OptimizerConfig = SgdConfig | AdamConfig | RmspropConfig;
+export type OptimizerConfig = SgdConfig | AdamConfig | AdamWConfig | RmspropConfig;
 
 /** An optimizer updates parameters in wasm from their gradients; its state lives in the arena. */
 export interface Optimizer {

@@ -1,11 +1,13 @@
 // Float64 reference of each optimizer's update rule, written as plain loops from the tf.keras
-// formulas (keras/src/optimizers/{sgd,adam,rmsprop}.py) and independent of src/. Weight decay is
-// the L2 term: the gradient of a decayed block (weights, not biases) becomes g + wd·w before the
-// rule runs. Parameters are a list of blocks (plain number arrays) updated in place.
+// formulas (keras/src/optimizers/{sgd,adam,adamw,rmsprop}.py) and independent of src/. Weight
+// decay is the L2 term: the gradient of a decayed block (weights, not biases) becomes g + wd·w
+// before the rule runs; AdamW's is decoupled instead (keras/src/optimizers/base_optimizer.py
+// _apply_weight_decay: w −= w·wd·lr before the Adam update, the gradient left as it is). Parameters are a list of blocks (plain number arrays) updated in place.
 
 export type RefOptimizerConfig =
   | { type: 'sgd'; learningRate: number; momentum: number; nesterov: boolean; weightDecay: number }
   | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; biasCorrection?: boolean }
+  | { type: 'adamw'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; biasCorrection?: boolean }
   | { type: 'rmsprop'; learningRate: number; decay: number; epsilon: number; weightDecay: number; epsilonInsideSqrt?: boolean };
 
 export interface RefParam {
@@ -43,15 +45,17 @@ export class RefOptimizer {
       const g0 = grads[k]!;
       const s1 = this.s1[k]!, s2 = this.s2[k]!;
       const wd = p.decay ? c.weightDecay : 0;
+      const coupled = c.type === 'adamw' ? 0 : wd;
       for (let i = 0; i < p.w.length; i++) {
+        if (c.type === 'adamw') p.w[i] = p.w[i]! - p.w[i]! * wd * c.learningRate;
         const w = p.w[i]!;
-        const g = g0[i]! + wd * w;
+        const g = g0[i]! + coupled * w;
         if (c.type === 'sgd') {
           // keras: m = momentum·m − lr·g; w += m (nesterov: w += momentum·m − lr·g)
           const v = c.momentum * s1[i]! - c.learningRate * g;
           s1[i] = v;
           p.w[i] = c.nesterov ? w + c.momentum * v - c.learningRate * g : w + v;
-        } else if (c.type === 'adam') {
+        } else if (c.type === 'adam' || c.type === 'adamw') {
           // keras: m += (g − m)(1 − β1); v += (g² − v)(1 − β2);
           // α = lr·√(1 − β2^t)/(1 − β1^t); w −= α·m/(√v + ε)
           const m = s1[i]! + (g - s1[i]!) * (1 - c.beta1);
