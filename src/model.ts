@@ -344,6 +344,22 @@ export class Network {
     });
   }
 
+  /**
+   * The layers as a table, one row each (as Keras's `model.summary()`): index, type, activation,
+   * output shape, trainable and non-trainable parameters, and the totals. Returns the text.
+   */
+  summary(): string {
+    this.live('summary');
+    const rows = [['#', 'layer', 'activation', 'output', 'trainable', 'non-trainable']];
+    rows.push(['0', 'input', '', String(this.inSize), '', '']);
+    this.layers.forEach((l, i) => rows.push([String(i + 1), 'dense', l.activation, String(l.outSize), l.paramCount.toLocaleString('en-US'), '0']));
+    const total = this.parameterCount.toLocaleString('en-US');
+    const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    const line = (r: string[]): string => r.map((v, c) => (c >= 3 ? v.padStart(width[c]!) : v.padEnd(width[c]!))).join('  ').trimEnd();
+    return [line(rows[0]!), line(width.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line),
+      `parameters: ${total} (trainable ${total}, non-trainable 0)`].join('\n');
+  }
+
   /** Copies of every layer's weights and biases. */
   getWeights(): LayerWeights[] {
     this.live('getWeights');

@@ -226,3 +226,30 @@ describe('memory', () => {
     }
   });
 });
+
+describe('summary()', () => {
+  it('lists the layers with their parameters and the totals (784·128 + 128 = 100,480; 128·10 + 10 = 1,290)', () => {
+    const net = new Network({ layers: [784, 128, 10], activation: 'relu', outputActivation: 'softmax' });
+    expect(net.summary()).toBe([
+      '#  layer  activation  output  trainable  non-trainable',
+      '-  -----  ----------  ------  ---------  -------------',
+      '0  input                 784',
+      '1  dense  relu           128    100,480              0',
+      '2  dense  softmax         10      1,290              0',
+      'parameters: 101,770 (trainable 101,770, non-trainable 0)',
+    ].join('\n'));
+    net.dispose();
+    expect(() => net.summary()).toThrow(DisposedError);
+  });
+
+  it('counts no biases without them (2·4 + 4·3 + 3·2 = 26) and one activation per hidden layer', () => {
+    const net = new Network({ layers: [2, 4, 3, 2], activation: ['tanh', 'relu'], bias: false });
+    const text = net.summary();
+    expect(text.split('\n').slice(2, 5).map((r) => r.split(/\s+/).slice(0, 5))).toEqual([
+      ['0', 'input', '2'], ['1', 'dense', 'tanh', '4', '8'], ['2', 'dense', 'relu', '3', '12'],
+    ]);
+    expect(text.endsWith('parameters: 26 (trainable 26, non-trainable 0)')).toBe(true);
+    expect(net.parameterCount).toBe(26);
+    net.dispose();
+  });
+});
