@@ -1,6 +1,6 @@
 // ************* activations: y = f(x) and dx = dy ⊙ f'(·), contiguous, length n *************
 // Derivatives are taken from the output y (sigmoid: y(1−y), as in the seed article), so a
-// layer keeps only its outputs. In-place use (y == x, dx == dy) is allowed. Every kernel here is
+// layer keeps only its outputs; gelu's and swish's, which the output does not determine, from the input. In-place use (y == x, dx == dy) is allowed. Every kernel here is
 // act_f32x4 / act_grad_f32x4 of assembly/simd.ts (the formulas the fused epilogues and the brain
 // kernels use too) over the array; tails go through one lane of the same vector formula.
 import { ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH, act_f32x4, act_grad_f32x4 } from './simd';
@@ -46,6 +46,10 @@ export function leaky_relu_f32(y: usize, x: usize, alpha: f32, n: i32): void { m
 // dx = dy where y > 0, else alpha·dy (for alpha ≥ 0, y > 0 exactly when x > 0).
 export function leaky_relu_grad_f32(dx: usize, dy: usize, y: usize, alpha: f32, n: i32): void { map_act_grad(dx, dy, y, n, ACT_LEAKY_RELU, alpha); }
 
-// dx = dy ⊙ f'(y) for any activation code (act_f32x4's): what a network's output layer calls when
-// its loss is not fused with its activation (the forward activations ride on the products).
+// y = f(x) for any activation code (act_f32x4's, 1..10; alpha: leaky relu's slope): the unfused
+// twin of the products' forward epilogue, and the kernel of elu, selu, gelu, softplus, swish, softsign.
+export function act_f32(y: usize, x: usize, n: i32, act: i32, alpha: f32): void { map_act(y, x, n, act, alpha); }
+// dx = dy ⊙ f'(·) for any activation code (act_grad_f32x4's; y: the output, or for gelu and swish
+// the input): what a network's output layer calls when its loss is not fused with its activation
+// (the forward activations ride on the products).
 export function act_grad_f32(dx: usize, dy: usize, y: usize, n: i32, act: i32, alpha: f32): void { map_act_grad(dx, dy, y, n, act, alpha); }

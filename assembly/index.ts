@@ -10,12 +10,15 @@ export {
 } from './elementwise';
 export {
   sigmoid_f32, sigmoid_grad_f32, tanh_f32, tanh_grad_f32, relu_f32, relu_grad_f32,
-  leaky_relu_f32, leaky_relu_grad_f32, act_grad_f32,
+  leaky_relu_f32, leaky_relu_grad_f32, act_f32, act_grad_f32,
 } from './activation';
 export {
   softmax_f32_rows, softmax_xent_grad_f32, softmax_grad_f32, mse_grad_f32,
   xent_loss_f32, bce_loss_f32, mse_loss_f32,
 } from './softmax';
+export {
+  mae_loss_f32, mae_grad_f32, huber_loss_f32, huber_grad_f32, poisson_loss_f32, poisson_grad_f32,
+} from './loss';
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
 export { brain_train_f32, brain_run_f32 } from './brain';
 export { gemv_f32_nt, gemv_f32_nt_hsum } from './gemv';

@@ -19,8 +19,9 @@ let PACK_B: usize = PACK_A + <usize>(MC * KC * 4);
 let EDGE: usize = PACK_B + <usize>(KC * NC * 4); // spill tile for partial stores
 
 // Epilogue of the current call (see matmul_f32_ep); per instance, like the scratch.
-const EP_BACKWARD: i32 = 8; // kind bit: out2 = v ⊙ f'(y) instead of out2 = f(v)
-let EP_KIND: i32 = 0;     // activation code (0 none, 1 sigmoid, 2 tanh, 3 relu, 4 leaky relu) | EP_BACKWARD
+const EP_BACKWARD: i32 = 16; // kind bit: out2 = v ⊙ f'(y) instead of out2 = f(v); must match EP_BACKWARD in src/activations.ts
+const EP_ACT: i32 = 15;      // the activation code's bits (codes 0..10 of act_f32x4 in simd.ts)
+let EP_KIND: i32 = 0;     // activation code (0 none, 1 sigmoid, 2 tanh, 3 relu, 4 leaky relu, 5..10 act_more_f32x4) | EP_BACKWARD
 let EP_BIAS: usize = 0;   // bias[n] added to the final value (0: none)
 let EP_HAS2: bool = false; // a second output is written
 let EP_OUT2: usize = 0;   // out2 − c in bytes
@@ -62,7 +63,7 @@ export function matmul_f32_tn(c: usize, a: usize, b: usize, m: i32, n: i32, k: i
 // once its final value v is known (after the last k block), while the tile is in registers:
 //   C = v + bias[j]                      (bias ≠ 0; else C = v)
 //   forward  (ep = act):                 out2 = f(C)             (act 0: no out2)
-//   backward (ep = act | 8):             out2 = C ⊙ f'(y)        (act 0: out2 = C)
+//   backward (ep = act | 16):            out2 = C ⊙ f'(y)        (act 0: out2 = C)
 // and, when rowsum ≠ 0, rowsum[i] = Σ_p op(A)[i,p] (the bias gradient of ∇W = δᵀ·x), summed in
 // colsum_f32's order while A is packed. out2 and y have C's shape and row stride sc.
 // layout: 0 nn, 1 nt, 2 tn. Results equal the unfused kernels' bit for bit.
@@ -70,7 +71,7 @@ export function matmul_f32_ep(layout: i32, c: usize, a: usize, b: usize, m: i32,
                               sa: usize, sb: usize, sc: usize, acc: i32,
                               bias: usize, ep: i32, out2: usize, y: usize, alpha: f32, rowsum: usize): void {
   EP_KIND = ep; EP_BIAS = bias; EP_ALPHA = alpha; EP_ROWSUM = rowsum;
-  EP_HAS2 = out2 != 0 && ((ep & 7) != 0 || (ep & EP_BACKWARD) != 0);
+  EP_HAS2 = out2 != 0 && ((ep & EP_ACT) != 0 || (ep & EP_BACKWARD) != 0);
   EP_OUT2 = out2 - c;
   EP_Y = y - c;
   gemm(c, a, b, m, n, k, sa, sb, sc, acc, layout == 2, layout == 1);
@@ -282,12 +283,12 @@ function rowsum_direct(a: usize, sa: usize, i0: i32, mc: i32, p0: i32, kc: i32, 
 // Not inlined (nor ep_grad): called once per stored vector, it would otherwise be copied into every
 // tile variant (exp, tanh and all), doubling the module's size for no measured gain.
 function ep_act(v: v128): v128 {
-  return act_f32x4(v, EP_KIND & 7, EP_ALPHA);
+  return act_f32x4(v, EP_KIND & EP_ACT, EP_ALPHA);
 }
 
 // g ⊙ f'(y) for the backward epilogue, as the *_grad_f32 kernels compute it (act 0: g).
 function ep_grad(g: v128, y: v128): v128 {
-  return act_grad_f32x4(g, y, EP_KIND & 7, EP_ALPHA);
+  return act_grad_f32x4(g, y, EP_KIND & EP_ACT, EP_ALPHA);
 }
 
 // C = v at addr, then the second output of the epilogue, if any.

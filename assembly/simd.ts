@@ -95,6 +95,12 @@ export const ACT_SIGMOID = 1;
 export const ACT_TANH = 2;
 export const ACT_RELU = 3;
 export const ACT_LEAKY_RELU = 4;
+export const ACT_ELU = 5;
+export const ACT_SELU = 6;
+export const ACT_GELU = 7;
+export const ACT_SOFTPLUS = 8;
+export const ACT_SWISH = 9;
+export const ACT_SOFTSIGN = 10;
 
 // σ(x) = 1 / (1 + e^−x): finite and in [0, 1] for any finite x.
 @inline export function sigmoid_f32x4(x: v128): v128 {
@@ -140,23 +146,141 @@ export const ACT_LEAKY_RELU = 4;
   return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
 }
 
-// f(v) per lane for an activation code (any code above 3: leaky relu with slope alpha): the
-// activation kernels' vector formulas, so results match them. Used by matmul_f32_ep's and
-// gemv_f32_nt's stores and by the brain kernels.
+// f(v) per lane for an activation code (codes 5..10: act_more_f32x4; 4: leaky relu with slope
+// alpha): the activation kernels' vector formulas, so results match them. Used by matmul_f32_ep's
+// and gemv_f32_nt's stores and by the brain kernels.
 @inline export function act_f32x4(v: v128, act: i32, alpha: f32): v128 {
   if (act == ACT_SIGMOID) return sigmoid_f32x4(v);
   if (act == ACT_TANH) return tanh_f32x4(v);
   if (act == ACT_RELU) return f32x4.max(v, f32x4.splat(0));
+  if (act >= ACT_ELU) return act_more_f32x4(v, act);
   return v128.bitselect(v, f32x4.mul(v, f32x4.splat(alpha)), f32x4.gt(v, f32x4.splat(0)));
 }
 
-// g ⊙ f'(·) per lane from the output y = f(x), as the *_grad_f32 kernels compute it (act 0: g).
+// g ⊙ f'(·) per lane, as the *_grad_f32 kernels compute it (act 0: g). y is the output f(x), or
+// for gelu and swish (gradFrom 'input' in src/activations.ts) the input x.
 @inline export function act_grad_f32x4(g: v128, y: v128, act: i32, alpha: f32): v128 {
   if (act == ACT_SIGMOID) return f32x4.mul(g, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
   if (act == ACT_TANH) return f32x4.mul(g, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)));
   if (act == ACT_RELU) return v128.and(g, f32x4.gt(y, f32x4.splat(0)));
   if (act == ACT_LEAKY_RELU) return v128.bitselect(g, f32x4.mul(g, f32x4.splat(alpha)), f32x4.gt(y, f32x4.splat(0)));
+  if (act >= ACT_ELU) return act_grad_more_f32x4(g, y, act);
   return g;
+}
+
+// ************* elu, selu, gelu, softplus, swish, softsign *************
+// Not inlined: the brain kernels and gemv inline act_f32x4 with a run-time code at several sites;
+// these longer formulas would be copied into each. Plain mul/add (no madd), so both builds agree.
+const SELU_SCALE: f32 = 1.0507009873554805; // λ (Keras, Klambauer et al. 2017)
+const SELU_SCALE_ALPHA: f32 = 1.7580993408473766; // λ·α, α = 1.6732632423543772
+const SQRT1_2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+// e^x − 1 with a small relative error near 0 (where e^x − 1 would cancel): exp_f32x4's reduction,
+// x = n·ln 2 + r, then 2^n·(r + r²·P(r)) + (2^n − 1), exact for n = 0 up to P's error.
+@inline export function expm1_f32x4(x: v128): v128 {
+  let v = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const fx = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
+  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const z = f32x4.mul(v, v);
+  let y = f32x4.splat(P5);
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P4));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P3));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P2));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P1));
+  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P0));
+  const q = f32x4.add(f32x4.mul(y, z), v); // e^r − 1
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.add(f32x4.mul(q, pow2n), f32x4.sub(pow2n, f32x4.splat(1)));
+}
+
+// log(1 + u) for u in [0, 1] (softplus's log1p(e^−|x|)): 2·atanh(s), s = u/(2 + u) ≤ 1/3, by the
+// Taylor series 2s·Σ_{k≤6} s^2k/(2k+1) (truncation < (1/9)^7/15 = 1.4e-8 relative). No 1 + u is
+// formed, so small u keep their relative accuracy.
+@inline function log1p_unit_f32x4(u: v128): v128 {
+  const s = f32x4.div(u, f32x4.add(f32x4.splat(2), u));
+  const s2 = f32x4.mul(s, s);
+  let p = f32x4.splat(<f32>(1.0 / 13));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 11)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 9)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 7)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 5)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 3)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1));
+  return f32x4.mul(f32x4.add(s, s), p);
+}
+
+// erfc(u) for u ≥ 0: Numerical Recipes in C, 2nd ed., §6.2, erfcc (a Chebyshev fit):
+// t = 1/(1 + u/2), erfc(u) = t·exp(−u² − 1.26551223 + t·(1.00002368 + … + t·0.17087277)),
+// relative error < 1.2e-7 for every u ≥ 0 (measured 1.05e-7 in float64). u2 = u², passed in so
+// the caller can form it without rounding u first; float32 still adds ≈ u²·1e-7 relative (the
+// rounding of exp's argument ≈ −u²), which only matters in the far tail, where erfc is tiny.
+@inline function erfc_pos_f32x4(u: v128, u2: v128): v128 {
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(u, f32x4.splat(0.5))));
+  let p = f32x4.splat(0.17087277);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.82215223));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.13520398));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.27886807));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18628806));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.09678418));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
+  return f32x4.mul(t, exp_f32x4(f32x4.sub(p, u2)));
+}
+
+// Φ(x) = ½·(1 + erf(x/√2)) = ½·erfc(−x/√2), with erfc(−w) = 2 − erfc(w): no 1 + erf is formed,
+// so Φ keeps its relative accuracy in the left tail (TensorFlow's gelu uses the same erfc form).
+@inline function normal_cdf_f32x4(x: v128): v128 {
+  const u = f32x4.abs(f32x4.mul(x, f32x4.splat(SQRT1_2)));
+  const h = f32x4.mul(erfc_pos_f32x4(u, f32x4.mul(f32x4.mul(x, x), f32x4.splat(0.5))), f32x4.splat(0.5)); // u² = x²/2: one rounding
+  return v128.bitselect(h, f32x4.sub(f32x4.splat(1), h), f32x4.lt(x, f32x4.splat(0)));
+}
+
+// f(v) for codes 5..10:
+//   elu      x > 0 ? x : e^x − 1 (α = 1)        selu  λ·(x > 0 ? x : α·(e^x − 1))
+//   gelu     x·Φ(x)                              softplus  max(x, 0) + log(1 + e^−|x|)
+//   swish    x·σ(x) (x below −88 counts as −88: σ's clamped exp would make x·σ(x) grow again)
+//   softsign x / (1 + |x|)
+function act_more_f32x4(v: v128, act: i32): v128 {
+  const zero = f32x4.splat(0);
+  if (act == ACT_ELU) return v128.bitselect(v, expm1_f32x4(v), f32x4.gt(v, zero));
+  if (act == ACT_SELU) {
+    return v128.bitselect(f32x4.mul(v, f32x4.splat(SELU_SCALE)), f32x4.mul(expm1_f32x4(v), f32x4.splat(SELU_SCALE_ALPHA)), f32x4.gt(v, zero));
+  }
+  if (act == ACT_GELU) return f32x4.mul(v, normal_cdf_f32x4(v));
+  if (act == ACT_SOFTPLUS) return f32x4.add(f32x4.max(v, zero), log1p_unit_f32x4(exp_f32x4(f32x4.neg(f32x4.abs(v)))));
+  if (act == ACT_SWISH) return f32x4.mul(f32x4.pmax(v, f32x4.splat(-88)), sigmoid_f32x4(v));
+  return f32x4.div(v, f32x4.add(f32x4.splat(1), f32x4.abs(v)));
+}
+
+// g ⊙ f'(·) for codes 5..10, from the output y (elu, selu, softplus, softsign) or the input x (gelu, swish):
+//   elu      y < 0 ? y + 1 : 1                  selu  y < 0 ? y + λα : λ
+//   gelu     Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π) (x·φ taken as 0 for |x| ≥ 16, below 1e-54)
+//   softplus σ(x) = 1 − e^−y                    swish σ(x)·(1 + x·(1 − σ(x))), 1 − σ = e^−x·σ, x clamped to ±88
+//   softsign (1 − |y|)²
+function act_grad_more_f32x4(g: v128, y: v128, act: i32): v128 {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  if (act == ACT_ELU) return v128.bitselect(f32x4.mul(g, f32x4.add(y, one)), g, f32x4.lt(y, zero));
+  if (act == ACT_SELU) {
+    return v128.bitselect(f32x4.mul(g, f32x4.add(y, f32x4.splat(SELU_SCALE_ALPHA))), f32x4.mul(g, f32x4.splat(SELU_SCALE)), f32x4.lt(y, zero));
+  }
+  if (act == ACT_GELU) {
+    const pdf = f32x4.mul(exp_f32x4(f32x4.mul(f32x4.mul(y, y), f32x4.splat(-0.5))), f32x4.splat(INV_SQRT_2PI));
+    const xpdf = v128.and(f32x4.mul(y, pdf), f32x4.lt(f32x4.abs(y), f32x4.splat(16)));
+    return f32x4.mul(g, f32x4.add(normal_cdf_f32x4(y), xpdf));
+  }
+  if (act == ACT_SOFTPLUS) return f32x4.mul(g, f32x4.neg(expm1_f32x4(f32x4.neg(y))));
+  if (act == ACT_SWISH) {
+    const e = exp_f32x4(f32x4.neg(y));
+    const s = f32x4.div(one, f32x4.add(one, e));
+    const xc = f32x4.pmin(f32x4.pmax(y, f32x4.splat(-88)), f32x4.splat(88));
+    return f32x4.mul(g, f32x4.mul(s, f32x4.add(one, f32x4.mul(xc, f32x4.mul(e, s)))));
+  }
+  const r = f32x4.sub(one, f32x4.abs(y));
+  return f32x4.mul(g, f32x4.mul(r, r));
 }
 
 // act_f32x4 and act_grad_f32x4 as the per-sample brain kernels take them, where the cost is

@@ -1,5 +1,5 @@
 import { LOSS, type Loss } from './losses.js';
-import { ArgumentTypeError, NonFiniteError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, DomainError, NonFiniteError, ShapeError, describe } from './errors.js';
 
 /** A row-major matrix: `data` holds rows × cols floats. */
 export interface Matrix { data: Float32Array; rows: number; cols: number }
@@ -7,12 +7,15 @@ export interface Matrix { data: Float32Array; rows: number; cols: number }
 /** A batch of samples: one sample (number[]), rows (number[][]), a row-major Float32Array, or a Matrix. */
 export type BatchInput = number[] | number[][] | Float32Array | Matrix;
 
-/** A validated batch: its kind decides the shape of what is returned. */
+/** Targets: a batch like x, or for sparseCrossEntropy one class index per sample (number[], Int32Array or Uint8Array). */
+export type TargetInput = BatchInput | Int32Array | Uint8Array;
+
+/** A validated batch: its kind decides the shape of what is returned ('classes': one class index per row, written as one-hot rows of `cols`). */
 export interface Batch {
-  readonly kind: 'sample' | 'rows' | 'flat';
+  readonly kind: 'sample' | 'rows' | 'flat' | 'classes';
   readonly rows: number;
   readonly cols: number;
-  readonly source: readonly number[] | readonly (readonly number[])[] | Float32Array | Float64Array;
+  readonly source: readonly number[] | readonly (readonly number[])[] | Float32Array | Float64Array | Int32Array | Uint8Array;
   /** The argument's name, for messages. */
   readonly name: string;
   /** True when finiteness was not checked yet (a Float32Array checked in wasm after staging). */
@@ -66,6 +69,40 @@ export function toBatch(value: unknown, cols: number, name: string, deferFinite 
   return { kind: 'sample', rows: 1, cols, source: value as number[], name };
 }
 
+/**
+ * The targets of `loss` as a validated batch: rows of `cols` numbers (toBatch), or, for a loss whose
+ * targets are class indices (sparseCrossEntropy), one integer in [0, cols) per sample, which
+ * writeRows/gatherRows stage as one-hot rows: the one place class indices become rows.
+ */
+export function toTargets(value: unknown, cols: number, loss: Loss, name: string, deferFinite = false): Batch {
+  return LOSS[loss].classIndices ? toClasses(value, cols, loss, name) : toBatch(value, cols, name, deferFinite);
+}
+
+function toClasses(value: unknown, cols: number, loss: Loss, name: string): Batch {
+  const expected = `one class index per sample (an integer in [0, ${cols})) as a number[], an Int32Array or a Uint8Array`;
+  if (!(Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array)) {
+    throw new ArgumentTypeError(`${name}: ${loss} takes ${expected}, got ${describe(value)}`);
+  }
+  if (value.length === 0) throw new ShapeError(`${name}: ${loss} takes ${expected}, got an empty ${Array.isArray(value) ? 'array' : value.constructor.name}`);
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (Array.isArray(v)) {
+      throw new ShapeError(`${name}: ${loss} takes ${expected}, got number[][] (rows of targets; for one-hot or probability rows use loss 'crossEntropy')`);
+    }
+    if (typeof v !== 'number') throw new ArgumentTypeError(`${name}[${i}]: expected a class index (an integer in [0, ${cols})), got ${describe(v)}`);
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${name}: expected finite class indices, got ${describe(v)} at row ${i}`);
+    if (!Number.isInteger(v) || v < 0 || v >= cols) {
+      throw new DomainError(`${name}: ${loss} needs class indices that are integers in [0, ${cols}) (the output size), got ${v} at row ${i}`);
+    }
+  }
+  return { kind: 'classes', rows: value.length, cols, source: value as readonly number[] | Int32Array | Uint8Array, name };
+}
+
+/** The ShapeError for targets whose row count is not x's (`rows`). */
+export function targetRowsError(yb: Batch, rows: number, note = ' (one per sample of x)'): ShapeError {
+  return new ShapeError(`${yb.name}: expected ${rows} ${yb.kind === 'classes' ? 'class indices' : 'rows of targets'}${note}, got ${yb.rows}`);
+}
+
 /** The NonFiniteError for element `i` of a flat batch. */
 export function nonFinite(name: string, a: ArrayLike<number>, i: number, cols: number): NonFiniteError {
   return new NonFiniteError(`${name}: expected finite numbers, got ${describe(a[i])} at row ${Math.floor(i / cols)}, column ${i % cols} (index ${i})`);
@@ -86,6 +123,10 @@ export function writeRows(b: Batch, dst: Float32Array, at: number, start: number
   if (b.kind === 'flat') {
     const src = b.source as Float32Array | Float64Array;
     dst.set(src.subarray(start * cols, (start + count) * cols), at);
+  } else if (b.kind === 'classes') { // one-hot rows
+    const src = b.source as ArrayLike<number>;
+    dst.fill(0, at, at + count * cols);
+    for (let r = 0; r < count; r++) dst[at + r * cols + src[start + r]!] = 1;
   } else if (b.kind === 'sample') {
     const src = b.source as readonly number[];
     for (let j = 0; j < cols; j++) dst[at + j] = src[j]!;

@@ -1,6 +1,6 @@
 // fit: its public types, the checks of its options, and the epoch/batch loop (Network.fit stages
 // the data and hands the loop a FitEngine: its own staging, steps and evaluation).
-import type { Batch, BatchInput } from './data.js';
+import type { Batch, BatchInput, TargetInput } from './data.js';
 import { ArgumentTypeError, DivergenceError, OptionError, describe } from './errors.js';
 import type { Loss } from './losses.js';
 import { shuffleInPlace, type Rng } from './random.js';
@@ -30,7 +30,7 @@ export interface FitOptions {
   /** Hold out the last fraction of the rows (before shuffling) for validation, in (0, 1). */
   validationSplit?: number;
   /** Validation data [x, y]; takes precedence over validationSplit. */
-  validationData?: [BatchInput, BatchInput];
+  validationData?: [BatchInput, TargetInput];
   onEpochEnd?: (log: EpochLog) => void | Promise<void>;
   onBatchEnd?: (log: { batch: number; loss: number }) => void;
   /** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs. */

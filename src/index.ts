@@ -2,7 +2,7 @@ export { Network } from './model.js';
 export type { Gradients, LayerWeights, LayerWeightsInput, Trace, FitOptions, History, EpochLog } from './model.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
-export type { BatchInput } from './data.js';
+export type { BatchInput, TargetInput } from './data.js';
 export {
   WasmlpError, ShapeError, NonFiniteError, ArgumentTypeError, OptionError, DomainError,
   OutOfMemoryError, DisposedError, FormatError, DivergenceError, FileError, BusyError,

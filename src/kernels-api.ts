@@ -274,8 +274,8 @@ export interface MatmulOptions<O extends Operand = Operand> {
   alpha?: number;
 }
 
-/** Activations matmul can apply in its store. */
-export type MatmulActivation = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu';
+/** Activations matmul can apply in its store: every hidden activation of the table but linear (formulas: README, "Activations"). */
+export type MatmulActivation = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'swish' | 'softsign';
 /** Codes of the activations a product can apply in its store: every element-wise one of the table but linear. */
 const MATMUL_ACTIVATIONS = Object.fromEntries(
   Object.entries(ACTIVATIONS).filter(([, a]) => a.code !== 0 && !a.rowwise).map(([name, a]) => [name, a.code]),

@@ -6,8 +6,12 @@ import type { OutputActivation } from './activations.js';
 import { DomainError } from './errors.js';
 import type { Kernels } from './wasm/kernels.js';
 
-export const LOSSES = ['mse', 'crossEntropy', 'binaryCrossEntropy'] as const;
-/** 'mse' = ½Σ(target − out)² (the seed's E); 'crossEntropy' = −Σ t·log(softmax); 'binaryCrossEntropy' = −Σ t·log σ + (1−t)·log(1−σ). */
+export const LOSSES = ['mse', 'crossEntropy', 'binaryCrossEntropy', 'mae', 'huber', 'poisson', 'sparseCrossEntropy'] as const;
+/**
+ * Per sample, summed over its outputs: 'mse' = ½Σ(target − out)² (the seed's E); 'crossEntropy' = −Σ t·log(softmax);
+ * 'binaryCrossEntropy' = −Σ t·log σ + (1−t)·log(1−σ); 'mae' = Σ|out − t|; 'huber' = Σ ½r² (|r| ≤ 1) or |r| − ½;
+ * 'poisson' = Σ out − t·log(out + 1e-7); 'sparseCrossEntropy' = crossEntropy with a class index per sample.
+ */
 export type Loss = (typeof LOSSES)[number];
 
 /** The output layer's buffers a loss reads and writes (byte addresses, [rows, cols]). */
@@ -18,6 +22,10 @@ export interface LossInfo {
   readonly fusedWith: OutputActivation | null;
   /** Extra words for the pairing error, e.g. which loss to use instead. */
   readonly pairingHint?: string;
+  /** When not fused: the only output activations it accepts (names absent from the activation table are ignored). */
+  readonly outputs?: readonly string[];
+  /** Targets are one class index per sample (checked and staged as one-hot rows by data.ts toTargets), not rows. */
+  readonly classIndices?: boolean;
   /** Σ over the rows of the per-sample loss (the cross-entropies from the logits z, with log-sum-exp). */
   sum(k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number): number;
   /**
@@ -46,6 +54,11 @@ function checkProbabilities(loss: Loss, rowsSumToOne: boolean, t: Float32Array, 
   }
 }
 
+/** Keras's epsilon in poisson, log(out + 1e-7). Must match POISSON_EPS in assembly/loss.ts. */
+export const POISSON_EPS = 1e-7;
+/** huber's δ (Keras's default). */
+export const HUBER_DELTA = 1;
+
 export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
   mse: {
     fusedWith: null,
@@ -68,6 +81,47 @@ export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
     grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // σ − y: the same kernel
     checksTargets: true,
     check: (t, at, rows, cols, name) => checkProbabilities('binaryCrossEntropy', false, t, at, rows, cols, name),
+  },
+  mae: {
+    fusedWith: null,
+    sum: (k, out, t, rows, cols) => k.mae_loss_f32(out.a, t, rows * cols),
+    grad: (k, out, t, rows, cols, scale) => k.mae_grad_f32(out.dout, out.a, t, scale, rows * cols), // sign(out − t), 0 at 0
+    checksTargets: false,
+    check: () => {},
+  },
+  huber: {
+    fusedWith: null,
+    sum: (k, out, t, rows, cols) => k.huber_loss_f32(out.a, t, HUBER_DELTA, rows * cols),
+    grad: (k, out, t, rows, cols, scale) => k.huber_grad_f32(out.dout, out.a, t, scale, HUBER_DELTA, rows * cols), // clamp(out − t, −δ, δ)
+    checksTargets: false,
+    check: () => {},
+  },
+  poisson: {
+    fusedWith: null,
+    // log(out + 1e-7) needs out > −1e-7: only activations whose outputs are ≥ 0 (Keras would give NaN)
+    outputs: ['sigmoid', 'relu', 'softmax', 'softplus'],
+    pairingHint: ' (log(out + 1e-7) needs outputs ≥ 0; with a linear output, use softplus or relu)',
+    sum: (k, out, t, rows, cols) => k.poisson_loss_f32(out.a, t, rows * cols),
+    grad: (k, out, t, rows, cols, scale) => k.poisson_grad_f32(out.dout, out.a, t, scale, rows * cols), // 1 − t/(out + 1e-7)
+    checksTargets: true,
+    check: (t, at, rows, cols, name) => {
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) {
+          const v = t[at + r * cols + j]!;
+          if (v < 0) throw new DomainError(`${name}: poisson needs targets ≥ 0 (counts or rates), got ${v} at row ${r}, column ${j}`);
+        }
+      }
+    },
+  },
+  sparseCrossEntropy: {
+    fusedWith: 'softmax',
+    pairingHint: " (use 'binaryCrossEntropy' with 'sigmoid')",
+    classIndices: true,
+    // staged as one-hot rows, so the value and gradient are crossEntropy's, bit for bit
+    sum: (k, out, t, rows, cols) => k.xent_loss_f32(out.z, t, rows, cols),
+    grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // p − y
+    checksTargets: false, // the class indices were checked when they were read (data.ts toTargets)
+    check: () => {},
   },
 });
 

@@ -1,7 +1,7 @@
 import { LOSS } from './losses.js';
 import { accuracyCounts } from './metrics.js';
 import type { OutputActivation } from './activations.js';
-import { checkTargetBatch, gatherRows, nonFinite, shapeLike, toBatch, writeRows, writeSample, type Batch, type BatchInput } from './data.js';
+import { checkTargetBatch, gatherRows, nonFinite, shapeLike, targetRowsError, toBatch, toTargets, writeRows, writeSample, type Batch, type BatchInput, type TargetInput } from './data.js';
 import { ArgumentTypeError, BusyError, DisposedError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
 import { Dense } from './layers/dense.js';
@@ -190,7 +190,7 @@ export class Network {
   }
 
   /** Loss and gradients for the batch (x, y); changes nothing. */
-  gradients(x: BatchInput, y: BatchInput): Gradients {
+  gradients(x: BatchInput, y: TargetInput): Gradients {
     this.live('gradients');
     const rows = this.io.stage(x, y, this.options.loss);
     this.forward(rows);
@@ -211,7 +211,7 @@ export class Network {
   }
 
   /** One SGD step on the batch (x, y); returns the loss before the step. */
-  trainBatch(x: BatchInput, y: BatchInput): number {
+  trainBatch(x: BatchInput, y: TargetInput): number {
     this.live('trainBatch');
     this.idle('trainBatch');
     const rows = this.io.stage(x, y, this.options.loss);
@@ -227,20 +227,20 @@ export class Network {
    * loop between batches (at least every 8 ms), so a server stays responsive. Only one batch at a
    * time is copied into wasm memory.
    */
-  async fit(x: BatchInput, y: BatchInput, options: FitOptions = {}): Promise<History> {
+  async fit(x: BatchInput, y: TargetInput, options: FitOptions = {}): Promise<History> {
     this.live('fit');
     this.idle('fit');
     const o = resolveFitOptions(options);
     let xb = toBatch(x, this.inSize, 'x');
-    let yb = toBatch(y, this.outSize, 'y');
-    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
+    let yb = toTargets(y, this.outSize, this.options.loss, 'y');
+    if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
     checkTargetBatch(yb, this.options.loss, 'y');
     let val: [Batch, Batch] | null = null;
     if (o.validationData) {
       const [vx, vy] = o.validationData;
       const vxb = toBatch(vx, this.inSize, 'validationData[0]');
-      const vyb = toBatch(vy, this.outSize, 'validationData[1]');
-      if (vxb.rows !== vyb.rows) throw new ShapeError(`validationData[1]: expected ${vxb.rows} rows of targets, got ${vyb.rows}`);
+      const vyb = toTargets(vy, this.outSize, this.options.loss, 'validationData[1]');
+      if (vxb.rows !== vyb.rows) throw targetRowsError(vyb, vxb.rows, '');
       checkTargetBatch(vyb, this.options.loss, 'validationData[1]');
       val = [vxb, vyb];
     } else if (o.validationSplit !== undefined) {
@@ -269,11 +269,11 @@ export class Network {
   }
 
   /** Loss (reduced as the network's `reduction` says, over all rows) and accuracy on (x, y), in chunks; changes nothing. */
-  evaluate(x: BatchInput, y: BatchInput): { loss: number; accuracy?: number } {
+  evaluate(x: BatchInput, y: TargetInput): { loss: number; accuracy?: number } {
     this.live('evaluate');
     const xb = toBatch(x, this.inSize, 'x', true);
-    const yb = toBatch(y, this.outSize, 'y', true);
-    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
+    const yb = toTargets(y, this.outSize, this.options.loss, 'y', true);
+    if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
     checkTargetBatch(yb, this.options.loss, 'y');
     return this.evaluateBatches(xb, yb);
   }

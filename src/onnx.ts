@@ -114,8 +114,11 @@ export interface OnnxSource {
 /**
  * The network as a serialized ONNX ModelProto (IR version 7, opset 13): input `input` [N, inputs],
  * output `output` [N, outputs], float32. Each layer is Gemm(x, W, b; transB = 1) with W stored
- * [out × in] as in getWeights (no C input when the network has no biases), followed by Sigmoid,
- * Tanh, Relu, LeakyRelu(alpha = leakyReluAlpha) or Softmax(axis = −1); a linear layer adds no node.
+ * [out × in] as in getWeights (no C input when the network has no biases), followed by its
+ * activation's nodes from the table in src/activations.ts: Sigmoid, Tanh, Relu, LeakyRelu(alpha =
+ * leakyReluAlpha), Elu(alpha = 1), Selu(Keras's alpha, gamma), Softplus, Softsign or
+ * Softmax(axis = −1); gelu as Div(√2) → Erf → Add(1) → Mul(x) → Mul(0.5), swish as Sigmoid → Mul(x)
+ * (opset 13 has neither op), with scalar constants as initializers; a linear layer adds no node.
  * `options.input` / `options.output` put a feature standardization / target scaling into the graph.
  */
 export function toONNX(net: OnnxSource, options?: OnnxOptions): Uint8Array {
@@ -157,18 +160,32 @@ export function toONNX(net: OnnxSource, options?: OnnxOptions): Uint8Array {
       initializer.push({ name: b, data_type: t.FLOAT, dims: [l.rows], raw_data: rawFloats(l.bias) });
       inputs.push(b);
     }
-    const op = ACTIVATIONS[act].onnx;
-    const z = last && !op ? FINAL : `layer${i}.z`;
+    const steps = ACTIVATIONS[act].onnx;
+    const z = last && !steps ? FINAL : `layer${i}.z`;
     node.push({
       name: `layer${i}.gemm`, op_type: 'Gemm', input: inputs, output: [z],
       attribute: [{ name: 'transB', type: t.INT, i: 1 }],
     });
     x = z;
-    if (op) {
+    if (steps) {
       const y = last ? FINAL : `layer${i}.out`;
-      const attribute = act === 'leakyRelu' ? [{ name: 'alpha', type: t.FLOAT_ATTR, f: o.leakyReluAlpha }]
-        : act === 'softmax' ? [{ name: 'axis', type: t.INT, i: -1 }] : [];
-      node.push({ name: `layer${i}.${act}`, op_type: op, input: [z], output: [y], attribute });
+      // one node (named layer<i>.<act>) or a decomposition (nodes layer<i>.<act>.<k> with outputs
+      // layer<i>.<act>.s<k>; scalar constants layer<i>.<act>.c0, c1, … in order of use)
+      const one = steps.length === 1, base = `layer${i}.${act}`;
+      let constants = 0;
+      const input = (v: string | number): string => {
+        if (v === 'x') return z;
+        if (typeof v === 'string') return `${base}.${v}`;
+        const c = `${base}.c${constants++}`;
+        initializer.push({ name: c, data_type: t.FLOAT, dims: [], raw_data: rawFloats(Float32Array.of(v)) });
+        return c;
+      };
+      steps.forEach((s, k) => {
+        const attribute = (s.attrs ?? []).map((a) => ('i' in a ? { name: a.name, type: t.INT, i: a.i }
+          : { name: a.name, type: t.FLOAT_ATTR, f: a.f === 'alpha' ? o.leakyReluAlpha : a.f }));
+        const output = k === steps.length - 1 ? y : `${base}.s${k}`;
+        node.push({ name: one ? base : `${base}.${k}`, op_type: s.op, input: s.in.map(input), output: [output], attribute });
+      });
       x = y;
     }
   });

@@ -121,6 +121,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (needs && outputActivation !== needs) {
     throw new OptionError(`options.loss: '${loss}' needs outputActivation '${needs}', got outputActivation '${outputActivation}'${LOSS[loss].pairingHint ?? ''}`);
   }
+  const accepts = LOSS[loss].outputs?.filter((a) => (OUTPUT_ACTIVATIONS as readonly string[]).includes(a));
+  if (accepts && !accepts.includes(outputActivation)) {
+    throw new OptionError(`options.loss: '${loss}' needs outputActivation ${accepts.length > 1 ? 'one of ' : ''}${accepts.map((a) => `'${a}'`).join(', ')}, got outputActivation '${outputActivation}'${LOSS[loss].pairingHint ?? ''}`);
+  }
   const bias = o.bias === undefined ? true : o.bias;
   if (typeof bias !== 'boolean') throw new OptionError(`options.bias: expected true or false, got ${describe(bias)}`);
   const reduction = o.reduction === undefined ? 'mean' : oneOf(o.reduction, REDUCTIONS, 'options.reduction');

@@ -1,8 +1,8 @@
 // A network's batch staging: the input, target and input-gradient buffers in wasm memory, sized
 // for `capacity` rows and planned together with the layers' batch buffers, and the copies of
 // validated batches into them. A training step only copies; a larger batch re-plans once.
-import { checkTargets, nonFinite, toBatch, writeRows, type Batch, type BatchInput } from './data.js';
-import { OutOfMemoryError, ShapeError } from './errors.js';
+import { checkTargets, nonFinite, targetRowsError, toBatch, toTargets, writeRows, type Batch, type BatchInput, type TargetInput } from './data.js';
+import { OutOfMemoryError } from './errors.js';
 import type { Layer } from './layers/layer.js';
 import type { Loss } from './losses.js';
 import type { Backend } from './wasm/kernels.js';
@@ -60,10 +60,10 @@ export class Staging {
   }
 
   /** Validates x and y (shapes, finiteness, the loss's target domain) and copies them in; returns the row count. */
-  stage(x: BatchInput, y: BatchInput, loss: Loss): number {
+  stage(x: BatchInput, y: TargetInput, loss: Loss): number {
     const xb = toBatch(x, this.inSize, 'x', true);
-    const yb = toBatch(y, this.outSize, 'y', true);
-    if (xb.rows !== yb.rows) throw new ShapeError(`y: expected ${xb.rows} rows of targets (one per sample of x), got ${yb.rows}`);
+    const yb = toTargets(y, this.outSize, loss, 'y', true);
+    if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
     this.reserve(xb.rows);
     this.put(yb, this.t, 0, yb.rows);
     checkTargets(this.be.arena.f32, this.t >>> 2, yb.rows, this.outSize, loss, 'y');

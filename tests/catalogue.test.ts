@@ -22,7 +22,7 @@ import { NeuralNetwork } from '../src/brain/index.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { ROOT, b64, buildWasmlp, parseWasmlp } from './reliability.js';
 
-type Kind = 'mse' | 'softmax' | 'bce' | 'wide';
+type Kind = 'mse' | 'softmax' | 'bce' | 'wide' | 'sparse' | 'poisson';
 type ErrorClass = new (...a: never[]) => WasmlpError;
 
 interface Row {
@@ -50,15 +50,18 @@ const FIXTURES: Record<Kind, NetworkOptions> = {
   softmax: { layers: [2, 3, 2], activation: 'relu', outputActivation: 'softmax', optimizer: { type: 'sgd', momentum: 0.9 }, seed: 8 },
   bce: { layers: [2, 3, 2], outputActivation: 'sigmoid', loss: 'binaryCrossEntropy', optimizer: 'rmsprop', seed: 9 },
   wide: { layers: [1, 1_000_000], bias: false, seed: 10 },
+  sparse: { layers: [2, 3, 2], activation: 'relu', outputActivation: 'softmax', loss: 'sparseCrossEntropy', optimizer: 'adam', seed: 11 },
+  poisson: { layers: [2, 3, 2], activation: 'tanh', outputActivation: 'relu', loss: 'poisson', optimizer: 'adam', seed: 12 },
 };
 const X8 = Array.from({ length: 8 }, (_, i) => [Math.sin(i), Math.cos(i)]);
 const Y8 = Array.from({ length: 8 }, (_, i) => (i % 2 ? [1, 0] : [0, 1]));
+const C8 = Y8.map((r) => r.indexOf(1)); // Y8 as class indices (sparseCrossEntropy)
 
 /** A fixture network, trained a few steps on 8 rows (so its optimizer state is non-zero and its batch buffers hold 8 rows). */
 async function fixture(kind: Kind): Promise<Network> {
   const net = new Network(FIXTURES[kind]);
   if (kind === 'wide') net.trainBatch([0.5], new Float32Array(1_000_000).fill(0.25));
-  else await net.fit(X8, Y8, { epochs: 2, batchSize: 4 });
+  else await net.fit(X8, kind === 'sparse' ? C8 : Y8, { epochs: 2, batchSize: 4 });
   return net;
 }
 
@@ -166,6 +169,8 @@ const rows: Row[] = [
   { entry: 'new Network', name: 'Infinity learning rate', run: () => new Network({ layers: [2, 1], learningRate: Infinity }), error: OptionError, arg: 'options.learningRate', value: 'got Infinity' },
   { entry: 'new Network', name: 'optimizer setting as a nested object', run: () => new Network(u({ layers: [2, 1], optimizer: { type: 'adam', beta1: { value: 0.9 } } })), error: OptionError, arg: 'options.optimizer.beta1', value: 'got an object (Object)' },
   { entry: 'new Network', name: 'crossEntropy without softmax', run: () => new Network({ layers: [2, 1], loss: 'crossEntropy' }), error: OptionError, arg: 'options.loss', value: "got outputActivation 'sigmoid'" },
+  { entry: 'new Network', name: 'poisson with a linear output (log needs outputs ≥ 0)', run: () => new Network({ layers: [2, 1], outputActivation: 'linear', loss: 'poisson' }), error: OptionError, arg: 'options.loss', value: "got outputActivation 'linear'" },
+  { entry: 'new Network', name: 'sparseCrossEntropy without softmax', run: () => new Network({ layers: [2, 2], loss: 'sparseCrossEntropy' }), error: OptionError, arg: 'options.loss', value: "got outputActivation 'sigmoid'" },
   { entry: 'new Network', name: 'more parameters than wasm32 holds', run: () => new Network({ layers: [100_000, 100_000, 100_000] }), error: OutOfMemoryError, arg: 'options.layers', value: '20000200000 parameters' },
 
   // --- predict / trace ---
@@ -199,6 +204,11 @@ const rows: Row[] = [
   { entry: 'trainBatch', name: 'negative crossEntropy target', net: 'softmax', run: (n) => n.trainBatch([1, 2], [-0.5, 1.5]), error: DomainError, arg: 'y', value: 'got -0.5 at row 0, column 0' },
   { entry: 'trainBatch', name: 'crossEntropy target not one-hot (second row)', net: 'softmax', run: (n) => n.trainBatch([[1, 2], [3, 4]], [[0, 1], [0, 0]]), error: DomainError, arg: 'y', value: 'a sum of 0 at row 1' },
   { entry: 'trainBatch', name: 'binaryCrossEntropy target above 1', net: 'bce', run: (n) => n.trainBatch([1, 2], [0, 2]), error: DomainError, arg: 'y', value: 'got 2 at row 0, column 1' },
+  { entry: 'trainBatch', name: 'poisson target below 0', net: 'poisson', run: (n) => n.trainBatch([[1, 2], [3, 4]], [[1, 0], [0, -2]]), error: DomainError, arg: 'y', value: 'got -2 at row 1, column 1' },
+  { entry: 'trainBatch', name: 'sparseCrossEntropy given number[][] (one-hot rows)', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], u([[0, 1], [1, 0]])), error: ShapeError, arg: 'y', value: "got number[][] (rows of targets; for one-hot or probability rows use loss 'crossEntropy')" },
+  { entry: 'trainBatch', name: 'sparseCrossEntropy class index ≥ the output size', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], [1, 2]), error: DomainError, arg: 'y', value: 'integers in [0, 2) (the output size), got 2 at row 1' },
+  { entry: 'trainBatch', name: 'sparseCrossEntropy negative class in an Int32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], Int32Array.from([-1, 0])), error: DomainError, arg: 'y', value: 'got -1 at row 0' },
+  { entry: 'trainBatch', name: 'sparseCrossEntropy class indices in a Float32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], new Float32Array([1, 0])), error: ArgumentTypeError, arg: 'y', value: 'a number[], an Int32Array or a Uint8Array, got a Float32Array of length 2' },
   { entry: 'trainBatch', name: 'y a string', run: (n) => n.trainBatch([1, 2], u('0,1')), error: ArgumentTypeError, arg: 'y', value: 'got "0,1"' },
 
   // --- fit ---
@@ -206,6 +216,10 @@ const rows: Row[] = [
   { entry: 'fit', name: 'ragged x', run: (n) => n.fit([[1, 2], [3, 4, 5]], [[0, 1], [1, 0]]), error: ShapeError, arg: 'x[1]', value: 'got an array of length 3' },
   { entry: 'fit', name: 'NaN in y (last row)', run: (n) => n.fit(X8, [...Y8.slice(0, 7), [0, NaN]]), error: NonFiniteError, arg: 'y[7][1]', value: 'got NaN' },
   { entry: 'fit', name: 'crossEntropy targets outside the domain (row 5)', net: 'softmax', run: (n) => n.fit(X8, Y8.map((r, i) => (i === 5 ? [0.5, 0.2] : r))), error: DomainError, arg: 'y', value: 'a sum of 0.7 at row 5' },
+  { entry: 'fit', name: 'sparseCrossEntropy: a class index that is not an integer (row 6)', net: 'sparse', run: (n) => n.fit(X8, C8.map((c, i) => (i === 6 ? 0.5 : c))), error: DomainError, arg: 'y', value: 'got 0.5 at row 6' },
+  { entry: 'fit', name: 'sparseCrossEntropy: NaN class index', net: 'sparse', run: (n) => n.fit(X8, C8.map((c, i) => (i === 3 ? NaN : c))), error: NonFiniteError, arg: 'y', value: 'got NaN at row 3' },
+  { entry: 'fit', name: 'sparseCrossEntropy: one class index too few', net: 'sparse', run: (n) => n.fit(X8, C8.slice(1)), error: ShapeError, arg: 'y', value: 'expected 8 class indices (one per sample of x), got 7' },
+  { entry: 'fit', name: 'sparseCrossEntropy: validationData class out of range', net: 'sparse', run: (n) => n.fit(X8, C8, { validationData: [X8.slice(0, 2), Uint8Array.from([0, 7])] }), error: DomainError, arg: 'validationData[1]', value: 'got 7 at row 1' },
   { entry: 'fit', name: 'x and y row counts differ', run: (n) => n.fit(X8, Y8.slice(0, 7)), error: ShapeError, arg: 'y', value: 'got 7' },
   { entry: 'fit', name: 'unknown option, with a suggestion', run: (n) => n.fit(X8, Y8, u({ epoch: 3 })), error: OptionError, arg: 'fit options.epoch', value: "did you mean 'epochs'?" },
   { entry: 'fit', name: 'batch size 0', run: (n) => n.fit(X8, Y8, { batchSize: 0 }), error: OptionError, arg: 'fit options.batchSize', value: 'got 0' },
@@ -218,6 +232,8 @@ const rows: Row[] = [
   // --- evaluate ---
   { entry: 'evaluate', name: 'NaN in x', run: (n) => n.evaluate([[NaN, 1]], [[0, 1]]), error: NonFiniteError, arg: 'x[0][0]', value: 'got NaN' },
   { entry: 'evaluate', name: 'y row counts differ', run: (n) => n.evaluate([[1, 2], [3, 4]], [[0, 1]]), error: ShapeError, arg: 'y', value: 'got 1' },
+  { entry: 'evaluate', name: 'sparseCrossEntropy: a string class', net: 'sparse', run: (n) => n.evaluate([[1, 2], [3, 4]], u([0, '1'])), error: ArgumentTypeError, arg: 'y[1]', value: 'got "1"' },
+  { entry: 'evaluate', name: 'sparseCrossEntropy: an empty array', net: 'sparse', run: (n) => n.evaluate([[1, 2]], []), error: ShapeError, arg: 'y', value: 'got an empty array' },
   { entry: 'evaluate', name: 'y an object', run: (n) => n.evaluate([1, 2], u({ y: [0, 1] })), error: ArgumentTypeError, arg: 'y', value: 'got an object (Object)' },
 
   // --- setWeights ---

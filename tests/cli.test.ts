@@ -532,7 +532,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['--learning-rate abc', ['train', '--data', IRIS, '--target', 'species', '--learning-rate', 'abc'], /^wasmlp train: --learning-rate: expected a number in \(0, ∞\), got 'abc'$/],
     ['--validation-split 1', ['train', '--data', IRIS, '--target', 'species', '--validation-split', '1'], /^wasmlp train: --validation-split: expected a number in \[0, 1\), got '1'$/],
     ['--layers 16,x', ['train', '--data', IRIS, '--target', 'species', '--layers', '16,x'], /^wasmlp train: --layers: expected layer sizes such as 64,32/],
-    ['--activation typo', ['train', '--data', IRIS, '--target', 'species', '--activation', 'rleu'], /^wasmlp train: --activation: expected one of sigmoid, tanh, relu, leakyRelu, linear, got 'rleu' \(did you mean 'relu'\?\)$/],
+    ['--activation typo', ['train', '--data', IRIS, '--target', 'species', '--activation', 'rleu'], /^wasmlp train: --activation: expected one of sigmoid, tanh, relu, leakyRelu, linear, elu, selu, gelu, softplus, swish, softsign, got 'rleu' \(did you mean 'relu'\?\)$/],
     ['--optimizer typo', ['train', '--data', IRIS, '--target', 'species', '--optimizer', 'adan'], /^wasmlp train: --optimizer: expected one of adam, adamw, sgd, rmsprop, got 'adan' \(did you mean 'adam'\?\)$/],
     ['model file not JSON', ['info', '--model', 'bad/notjson.json'], /^wasmlp info: bad\/notjson.json: not a wasmlp model file \(not valid JSON: /],
     ['model file of another format', ['info', '--model', 'bad/other.json'], /^wasmlp info: bad\/other.json: not a wasmlp model file/],
@@ -592,7 +592,7 @@ describe('the command is a client of the library', () => {
   });
 
   it('one "did you mean" rule: the library and the command suggest the same names', () => {
-    const cases: [string, string | undefined][] = [['rleu', 'relu'], ['Tanh', 'tanh'], ['sigmod', 'sigmoid'], ['lu', undefined], ['x', undefined]];
+    const cases: [string, string | undefined][] = [['rleu', 'relu'], ['Tanh', 'tanh'], ['sigmod', 'sigmoid'], ['lu', 'elu'], ['gelo', 'gelu'], ['softsing', 'softsign'], ['x', undefined]];
     for (const [typo, hint] of cases) {
       expect(suggest(typo, HIDDEN_ACTIVATIONS), typo).toBe(hint);
       let lib = '';

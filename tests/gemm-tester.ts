@@ -386,12 +386,12 @@ export class GemmTester {
             else if (act === 'relu') kern.relu_grad_f32(o, c, y, len);
             else if (act === 'leakyRelu') kern.leaky_relu_grad_f32(o, c, y, alpha, len);
             else if (act === 'linear') kern.scale_f32(o, c, 1, len);
-            else throw new Error(`${label}: no unfused derivative kernel for ${act}`);
+            else kern.act_grad_f32(o, c, y, len, ACTIVATIONS[act].code, alpha); // elu, selu, gelu, softsign
           } else if (act === 'sigmoid') kern.sigmoid_f32(o, c, len);
           else if (act === 'tanh') kern.tanh_f32(o, c, len);
           else if (act === 'relu') kern.relu_f32(o, c, len);
           else if (act === 'leakyRelu') kern.leaky_relu_f32(o, c, alpha, len);
-          else if (act !== 'linear') throw new Error(`${label}: no unfused kernel for ${act}`);
+          else if (act !== 'linear') kern.act_f32(o, c, len, ACTIVATIONS[act].code, alpha);
         }
         sameBits(h, C, C2, gC.total, `${label}: C vs the unfused kernels`);
         if (O) sameBits(h, O, O2, gC.total, `${label}: out2 vs the unfused kernels`);

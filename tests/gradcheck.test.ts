@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { Network, type Activation, type Loss, type OutputActivation } from '../src/index.js';
 import { finiteDiff, maxRelErr, rand, refRun, type RefNet } from './ref/network.js';
 
-const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear'];
+const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear', 'elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign'];
 const OUTPUTS: [OutputActivation, Loss][] = [
   ['sigmoid', 'mse'], ['tanh', 'mse'], ['relu', 'mse'], ['leakyRelu', 'mse'], ['linear', 'mse'],
   ['softmax', 'mse'], ['softmax', 'crossEntropy'], ['sigmoid', 'binaryCrossEntropy'],
+  ['linear', 'mae'], ['tanh', 'huber'], ['sigmoid', 'poisson'], ['softmax', 'sparseCrossEntropy'],
+  ['elu', 'mse'], ['selu', 'mse'], ['gelu', 'mse'], ['softplus', 'poisson'], ['swish', 'huber'], ['softsign', 'mse'],
 ];
 const TOL = 1e-3;
 const FLOOR = -0.01;
@@ -37,6 +39,10 @@ function makeCase(i: number): Case {
 function targets(c: Case, r: () => number): number[][] {
   const n = c.sizes[c.sizes.length - 1]!;
   return Array.from({ length: c.rows }, () => {
+    // sparseCrossEntropy: one-hot rows for the reference; the network gets their class indices
+    if (c.loss === 'sparseCrossEntropy') { const row = new Array(n).fill(0); row[Math.floor(r() * n)] = 1; return row; }
+    if (c.loss === 'poisson') return Array.from({ length: n }, () => (r() < 0.3 ? 0 : r() * 3));
+    if (c.loss === 'huber') return Array.from({ length: n }, () => r() * 6 - 3); // both sides of |r| = 1
     if (c.loss === 'crossEntropy') {
       if (r() < 0.5) { const row = new Array(n).fill(0); row[Math.floor(r() * n)] = 1; return row; }
       const p = Array.from({ length: n }, () => r() + 0.05); // a soft distribution
@@ -60,7 +66,7 @@ function check(c: Case, opts: { eps?: number; corrupt?: boolean } = {}): number 
   net.setWeights(w.map((l) => ({ weights: l.weights, bias: l.bias ? l.bias.map(() => r() - 0.5) : null })));
   const x = Array.from({ length: c.rows }, () => Array.from({ length: c.sizes[0]! }, () => Math.fround(r() * 2 - 1)));
   const y = targets(c, r);
-  const g = net.gradients(x, y);
+  const g = net.gradients(x, c.loss === 'sparseCrossEntropy' ? y.map((row) => row.indexOf(1)) : y);
   const ws = net.getWeights();
   net.dispose();
   const ref: RefNet = {
@@ -86,7 +92,7 @@ describe('gradient check: 64 random architectures against float64 central differ
 
   it('covers depth 1–5 weight layers, widths 1–40, every activation and loss, bias on/off, both reductions', () => {
     const seen = new Set(cases.flatMap((c) => [...c.hidden, c.output, c.loss, `bias:${c.bias}`, c.reduction, `depth:${c.sizes.length - 1}`]));
-    for (const a of [...HIDDEN, 'softmax', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'bias:true', 'bias:false', 'mean', 'sum']) expect(seen, a).toContain(a);
+    for (const a of [...HIDDEN, 'softmax', ...OUTPUTS.map(([, l]) => l), 'bias:true', 'bias:false', 'mean', 'sum']) expect(seen, a).toContain(a);
     for (let d = 1; d <= 5; d++) expect(seen).toContain(`depth:${d}`);
     expect(Math.max(...cases.flatMap((c) => c.sizes))).toBeGreaterThan(30);
   });
@@ -101,5 +107,10 @@ describe('gradient check: 64 random architectures against float64 central differ
     expect(check(c)).toBeLessThanOrEqual(TOL);
     expect(check(c, { eps: 0.7 })).toBeGreaterThan(TOL);
     expect(check(c, { corrupt: true })).toBeGreaterThan(TOL);
+    // the same for the activations whose derivative comes from the input (gelu, swish)
+    const d: Case = { sizes: [3, 5, 4, 2], hidden: ['gelu', 'swish'], output: 'elu', loss: 'mse', bias: true, reduction: 'sum', rows: 3, seed: 6 };
+    expect(check(d)).toBeLessThanOrEqual(TOL);
+    expect(check(d, { eps: 0.7 })).toBeGreaterThan(TOL);
+    expect(check(d, { corrupt: true })).toBeGreaterThan(TOL);
   });
 });

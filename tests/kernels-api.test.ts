@@ -492,7 +492,7 @@ describe('matmul with bias and activation (a dense layer in one call)', () => {
     const f = (n: number) => new Float32Array(n);
     expect(() => matmul(f(6), f(6), 2, 3, 2, { bias: f(3) })).toThrow(new ShapeError('matmul: options.bias: expected 2 floats (one per column of C, n = 2), got a Float32Array of length 3'));
     expect(() => matmul(f(6), f(6), 2, 3, 2, { bias: [1, 2] as unknown as Float32Array })).toThrow(new ArgumentTypeError('matmul: options.bias: expected a Float32Array or a WasmArray, got an array of length 2'));
-    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'softmax' as never })).toThrow(new OptionError("matmul: options.activation: expected one of 'sigmoid', 'tanh', 'relu', 'leakyRelu', got \"softmax\""));
+    expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'softmax' as never })).toThrow(new OptionError("matmul: options.activation: expected one of 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign', got \"softmax\""));
     expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'toString' as never })).toThrow(OptionError);
     expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'leakyRelu', alpha: Number.NaN })).toThrow(new NonFiniteError('matmul: options.alpha: expected a finite number, got NaN'));
     expect(() => matmul(f(6), f(6), 2, 3, 2, { activation: 'relu', alpha: 0.1 })).toThrow(/matmul: options.alpha: only used with activation 'leakyRelu', got activation "relu"/);

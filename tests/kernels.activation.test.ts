@@ -12,8 +12,9 @@ import {
   assertClose, checkFramed, frameInput, frameOutput, Mem, SIZES, simdVariants, TestRng, uniformValues, type Tol,
 } from './helpers.js';
 import {
-  leakyReluGradRef, leakyReluRef, reluGradRef, reluRef, sigmoidGradRef, sigmoidRef, tanhGradRef, tanhRef,
+  erfcRef, erfRef, F64, F64_GRAD, leakyReluGradRef, leakyReluRef, reluGradRef, reluRef, sigmoidGradRef, sigmoidRef, tanhGradRef, tanhRef,
 } from './ref/activation.js';
+import { ACTIVATIONS } from '../src/activations.js';
 
 const EXP_TOL: Tol = { atol: 1e-30, rtol: 1e-6 };
 const GRAD_TOL: Tol = { atol: 2e-7, rtol: 3e-7 };
@@ -28,6 +29,46 @@ const SPECIAL_X = [
 ];
 
 const ran = new Set<SimdVariant>();
+
+/**
+ * elu, selu, gelu, softplus, swish, softsign: act_f32 / act_grad_f32 with their codes, against the
+ * float64 formulas of tests/ref/activation.ts. Worst |d|/|ref| measured over 200,000 points of
+ * [−30, 30] (both builds give the same bits: these formulas use no madd):
+ *  - elu 7.4e-8, selu 1.3e-7 (e^x − 1 by expm1_f32x4, no cancellation near 0): rtol 5e-7.
+ *  - gelu: x·½·erfc(−x/√2), erfc from Numerical Recipes' erfcc (1.05e-7 in float64): 8.8e-7 for
+ *    x ≥ −4; further left the rounding of exp's argument −x²/2 grows it (7.5e-6 at −30, while
+ *    |gelu| < 1.3e-4 and the absolute error < 1.3e-10): rtol 1e-6, atol 1e-9.
+ *  - softplus (max(x, 0) + 2·atanh(u/(2+u)), u = e^−|x|) 2.4e-7, swish 2.3e-7: rtol 5e-7.
+ *  - softsign (one add, one divide) 1.2e-7: rtol 2.5e-7.
+ *  - derivatives: worst absolute error 2.2e-7 (gelu near 0, swish) for |dy| ≤ 1, and 1 + y (elu),
+ *    y + λα (selu), 1 − |y| (softsign) cancel towards their limits: atol 2e-7, rtol 5e-7 (gelu 1e-6).
+ * atol 1e-30 elsewhere: where exp's input clamp at −87.3 leaves ~1e-38 instead of a smaller number.
+ */
+const NEW_ACTS = ['elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign'] as const;
+type NewAct = (typeof NEW_ACTS)[number];
+const NEW_TOL: Record<NewAct, { f: Tol; g: Tol }> = {
+  elu: { f: { atol: 1e-30, rtol: 5e-7 }, g: { atol: 2e-7, rtol: 5e-7 } },
+  selu: { f: { atol: 1e-30, rtol: 5e-7 }, g: { atol: 2e-7, rtol: 5e-7 } },
+  gelu: { f: { atol: 1e-9, rtol: 1e-6 }, g: { atol: 2e-7, rtol: 1e-6 } },
+  softplus: { f: { atol: 1e-30, rtol: 5e-7 }, g: { atol: 2e-7, rtol: 5e-7 } },
+  swish: { f: { atol: 1e-30, rtol: 5e-7 }, g: { atol: 2e-7, rtol: 5e-7 } },
+  softsign: { f: { atol: 1e-30, rtol: 2.5e-7 }, g: { atol: 2e-7, rtol: 5e-7 } },
+};
+/** Lengths 0..9 (every lane count and tail), 15..17 and 100. */
+const NEW_SIZES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 100];
+
+it('the float64 erf/erfc references agree with known values of erf and erfc (16 digits)', () => {
+  const table: [number, number, number][] = [ // x, erf(x), erfc(x)
+    [0.5, 0.5204998778130465, 0.4795001221869535], [1, 0.8427007929497149, 0.15729920705028513],
+    [2, 0.9953222650189527, 0.004677734981047266], [3, 0.9999779095030014, 2.209049699858544e-5],
+    [5, 1 - 1.5374597944280349e-12, 1.5374597944280349e-12],
+  ];
+  for (const [x, erf, erfc] of table) {
+    expect(Math.abs(erfRef(x) - erf), `erf(${x})`).toBeLessThanOrEqual(1e-15);
+    expect(Math.abs(erfRef(-x) + erf), `erf(${-x})`).toBeLessThanOrEqual(1e-15);
+    expect(Math.abs(erfcRef(x) / erfc - 1), `erfc(${x})`).toBeLessThanOrEqual(1e-12);
+  }
+});
 
 describe.each(simdVariants())('activation kernels [%s]', (variant) => {
   let mem: Mem;
@@ -215,6 +256,71 @@ describe.each(simdVariants())('activation kernels [%s]', (variant) => {
     const dx = frameOutput(mem, Z, LEN, 0, dys.length);
     mem.k.relu_grad_f32(dx, dy, y, dys.length);
     checkFramed(mem, dx, dys.length, reluGradRef(hdy, hy, dys.length), SELECT_TOL, `${variant} relu_grad(±Inf)`);
+  });
+
+  describe.each(NEW_ACTS)('%s (act_f32 / act_grad_f32)', (name) => {
+    const code = ACTIVATIONS[name].code, tol = NEW_TOL[name], fromInput = ACTIVATIONS[name].gradFrom === 'input';
+    const f = (x: ArrayLike<number>, n: number) => Float64Array.from({ length: n }, (_, i) => F64[name](x[i]!));
+    const fwd: Fwd = (y, x, n) => mem.k.act_f32(y, x, n, code, 0.3); // alpha is leaky relu's: ignored
+    const bwd: Bwd = (dx, dy, y, n) => mem.k.act_grad_f32(dx, dy, y, n, code, 0.3);
+    const gradRef = (dy: Float64Array, y: Float64Array, n: number) => Float64Array.from({ length: n }, (_, i) => F64_GRAD[name](dy[i]!, y[i]!));
+
+    it('forward matches the float64 formula over lengths 0..9, 15..17, 100, separate and in place, finite for finite x', () => {
+      for (const n of NEW_SIZES) {
+        for (const off of OFFSETS) {
+          const label = `${variant} ${name} n=${n} off=${off}`;
+          const [x, hx] = frameInput(mem, X, LEN, off, xs(n));
+          const y = frameOutput(mem, Z, LEN, off, n);
+          fwd(y, x, n);
+          checkFramed(mem, y, n, f(hx, n), tol.f, label); // a NaN or ±Infinity where the formula is finite fails
+          assertClose(mem.f32(x, n), hx, { atol: 0, rtol: 0 }, `${label} (input unchanged)`);
+        }
+        const y = frameOutput(mem, Z, LEN, 1, n);
+        const vals = xs(n);
+        mem.f32(y, n).set(vals);
+        fwd(y, y, n);
+        checkFramed(mem, y, n, f(Float64Array.from(vals), n), tol.f, `${variant} ${name} in place n=${n}`);
+      }
+    });
+
+    it(`derivative matches the float64 formula (from the ${fromInput ? 'input' : 'output'}), separate and in place`, () => {
+      for (const n of NEW_SIZES) {
+        for (const off of OFFSETS) {
+          const label = `${variant} ${name}' n=${n} off=${off}`;
+          const x = xs(n);
+          // y: what the layer hands the kernel, the input x or float32(f(x))
+          const yv = fromInput ? x : Float32Array.from(x, (v) => F64[name](v));
+          const [dy, hdy] = frameInput(mem, X, LEN, off, uniformValues(rng, n));
+          const [y, hy] = frameInput(mem, Y, LEN, off, yv);
+          const want = gradRef(hdy, hy, n);
+          const dx = frameOutput(mem, Z, LEN, off, n);
+          bwd(dx, dy, y, n);
+          checkFramed(mem, dx, n, want, tol.g, label);
+          const dd = frameOutput(mem, Z, LEN, off, n);
+          mem.f32(dd, n).set(hdy);
+          bwd(dd, dd, y, n);
+          checkFramed(mem, dd, n, want, tol.g, `${label} in place`);
+        }
+      }
+    });
+
+    it('at ±1e4, ±100, ±20, ±1e-8 and ±0: finite, as the formula (vector lanes and scalar tail agree)', () => {
+      const vals = [1e4, -1e4, 100, -100, 20, -20, 1e-8, -1e-8, 0, -0, 1e4, -1e4, -1e4]; // 13: three vectors and a tail
+      const want = f(Float64Array.from(vals), vals.length);
+      for (const out of edge(fwd, vals)) {
+        assertClose(out, want, tol.f, `${variant} ${name}(large and tiny |x|)`);
+        if (name !== 'softplus' && name !== 'softsign') expect(out[0], `${name}(1e4)`).toBe(name === 'selu' ? Math.fround(Math.fround(1.0507009873554805) * 1e4) : 1e4);
+      }
+      const [whole, single] = edge(fwd, vals) as [Float32Array, Float32Array];
+      expect(Array.from(whole)).toEqual(Array.from(single));
+      // the derivative at the same points, from what the layer would hand it
+      const ys = fromInput ? vals : vals.map((v) => Math.fround(F64[name](v)));
+      const [dy, hdy] = frameInput(mem, X, LEN, 0, vals.map(() => 1));
+      const [y, hy] = frameInput(mem, Y, LEN, 0, ys);
+      const dx = frameOutput(mem, Z, LEN, 0, vals.length);
+      bwd(dx, dy, y, vals.length);
+      checkFramed(mem, dx, vals.length, gradRef(hdy, hy, vals.length), tol.g, `${variant} ${name}'(large and tiny |x|)`);
+    });
   });
 
   it('tanh at ±1e4 is exactly ±1 (and ±100, ±20)', () => {

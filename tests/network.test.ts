@@ -147,6 +147,8 @@ const badOptions: [string, unknown, new (...a: never[]) => WasmlpError, RegExp][
   ['string units', { layers: [2, '3'] }, OptionError, /options\.layers\[1\]: expected an integer ≥ 1, got "3"/],
   ['unknown option', { layers: [2, 1], learningrate: 0.1 }, OptionError, /options\.learningrate: unknown option \(did you mean 'learningRate'\?\)/],
   ['misspelt activation', { layers: [2, 3, 1], activation: 'sigmod' }, OptionError, /options\.activation: expected one of .*got "sigmod" \(did you mean 'sigmoid'\?\)/],
+  ['misspelt new activation', { layers: [2, 3, 1], activation: ['gelo'] }, OptionError, /options\.activation\[0\]: expected one of .*'gelu'.*got "gelo" \(did you mean 'gelu'\?\)/],
+  ['misspelt output activation', { layers: [2, 1], outputActivation: 'softsing' }, OptionError, /options\.outputActivation: expected one of .*got "softsing" \(did you mean 'softsign'\?\)/],
   ['softmax in a hidden layer', { layers: [2, 3, 1], activation: 'softmax' }, OptionError, /options\.activation: expected one of 'sigmoid'.*got "softmax"/],
   ['activation list too short', { layers: [2, 3, 3, 1], activation: ['relu'] }, OptionError, /options\.activation: expected one activation per hidden layer \(2\), got an array of length 1/],
   ['crossEntropy without softmax', { layers: [2, 1], loss: 'crossEntropy' }, OptionError, /'crossEntropy' needs outputActivation 'softmax', got outputActivation 'sigmoid'/],

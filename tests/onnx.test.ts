@@ -12,8 +12,8 @@ import {
   type Activation, type OutputActivation,
 } from '../src/index.js';
 
-const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear'];
-const OUTPUT: OutputActivation[] = ['sigmoid', 'softmax', 'linear', 'tanh', 'relu', 'leakyRelu'];
+const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear', 'elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign'];
+const OUTPUT: OutputActivation[] = ['sigmoid', 'softmax', 'linear', 'tanh', 'relu', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign'];
 const ROWS = 7;
 const TOL = 1e-5;
 
@@ -97,6 +97,8 @@ describe('toONNX runs in onnxruntime with net.predict\'s outputs (within 1e-5)',
       { layers: [6, 3], activation: 'relu', outputActivation: 'softmax' },
       { layers: [6, 1], activation: 'relu', outputActivation: 'linear' },
       { layers: [33, 17, 10], activation: 'leakyRelu', outputActivation: 'sigmoid' },
+      { layers: [8, 24, 16, 12, 3], activation: ['gelu', 'swish', 'selu'], outputActivation: 'softmax' },
+      { layers: [5, 9, 9, 2], activation: ['elu', 'softsign'], outputActivation: 'softplus', bias: false },
     ];
     for (const c of cases) {
       const net = new Network({ ...c, seed: 3 });
@@ -205,6 +207,46 @@ describe('the exported graph', () => {
       expect(g.output.map((v) => [v.name, dims(v)])).toEqual([['output', [{ dim_param: 'N' }, { dim_value: 2 }]]]);
     } finally {
       net.dispose();
+    }
+  });
+
+  it('elu, selu, softplus, softsign are single opset-13 nodes; gelu and swish are decomposed (Erf, Sigmoid)', () => {
+    const net = new Network({ layers: [3, 4, 4, 4, 4, 2], activation: ['gelu', 'swish', 'elu', 'selu'], outputActivation: 'softsign', seed: 1 });
+    const soft = new Network({ layers: [3, 2], outputActivation: 'softplus', seed: 1 });
+    try {
+      const g = decode(toONNX(net)).graph;
+      expect(g.node.map((n) => [n.op_type, n.input, n.output])).toEqual([
+        ['Gemm', ['input', 'layer0.weight', 'layer0.bias'], ['layer0.z']],
+        ['Div', ['layer0.z', 'layer0.gelu.c0'], ['layer0.gelu.s0']],
+        ['Erf', ['layer0.gelu.s0'], ['layer0.gelu.s1']],
+        ['Add', ['layer0.gelu.s1', 'layer0.gelu.c1'], ['layer0.gelu.s2']],
+        ['Mul', ['layer0.z', 'layer0.gelu.s2'], ['layer0.gelu.s3']],
+        ['Mul', ['layer0.gelu.s3', 'layer0.gelu.c2'], ['layer0.out']],
+        ['Gemm', ['layer0.out', 'layer1.weight', 'layer1.bias'], ['layer1.z']],
+        ['Sigmoid', ['layer1.z'], ['layer1.swish.s0']],
+        ['Mul', ['layer1.z', 'layer1.swish.s0'], ['layer1.out']],
+        ['Gemm', ['layer1.out', 'layer2.weight', 'layer2.bias'], ['layer2.z']],
+        ['Elu', ['layer2.z'], ['layer2.out']],
+        ['Gemm', ['layer2.out', 'layer3.weight', 'layer3.bias'], ['layer3.z']],
+        ['Selu', ['layer3.z'], ['layer3.out']],
+        ['Gemm', ['layer3.out', 'layer4.weight', 'layer4.bias'], ['layer4.z']],
+        ['Softsign', ['layer4.z'], ['output']],
+      ]);
+      const scalar = (name: string) => {
+        const t = g.initializer.find((x) => x.name === name)!;
+        expect(t.dims ?? []).toEqual([]);
+        return new Float32Array(t.raw_data.slice().buffer)[0];
+      };
+      expect([scalar('layer0.gelu.c0'), scalar('layer0.gelu.c1'), scalar('layer0.gelu.c2')]).toEqual([Math.fround(Math.SQRT2), 1, 0.5]);
+      expect(g.node[10]!.attribute).toMatchObject([{ name: 'alpha', f: 1 }]);
+      const selu = g.node[12]!.attribute!;
+      expect(selu.map((a) => a.name)).toEqual(['alpha', 'gamma']);
+      expect(selu[0]!.f).toBe(Math.fround(1.6732632423543772));
+      expect(selu[1]!.f).toBe(Math.fround(1.0507009873554805));
+      expect(decode(toONNX(soft)).graph.node.map((n) => n.op_type)).toEqual(['Gemm', 'Softplus']);
+    } finally {
+      net.dispose();
+      soft.dispose();
     }
   });
 

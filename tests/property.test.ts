@@ -23,10 +23,12 @@ import { Network, type Activation, type Loss, type OutputActivation } from '../s
 import { rand, refLoss, refRun, type RefNet } from './ref/network.js';
 import { SOAK } from './reliability.js';
 
-const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear'];
+const HIDDEN: Activation[] = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'linear', 'elu', 'selu', 'gelu', 'softplus', 'swish', 'softsign'];
 const OUTPUTS: [OutputActivation, Loss][] = [
   ['sigmoid', 'mse'], ['tanh', 'mse'], ['relu', 'mse'], ['leakyRelu', 'mse'], ['linear', 'mse'],
   ['softmax', 'mse'], ['softmax', 'crossEntropy'], ['sigmoid', 'binaryCrossEntropy'],
+  ['linear', 'mae'], ['tanh', 'huber'], ['sigmoid', 'poisson'], ['softmax', 'sparseCrossEntropy'],
+  ['elu', 'mse'], ['selu', 'mse'], ['gelu', 'mse'], ['softplus', 'poisson'], ['swish', 'huber'], ['softsign', 'mse'],
 ];
 const TOL = 1e-3;
 const ENTRIES = 4;
@@ -60,6 +62,10 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 function targets(c: Case, r: () => number): number[][] {
   const n = c.sizes[c.sizes.length - 1]!;
   return Array.from({ length: c.rows }, () => {
+    // sparseCrossEntropy: one-hot rows for the reference; the network gets their class indices
+    if (c.loss === 'sparseCrossEntropy') { const row = new Array<number>(n).fill(0); row[Math.floor(r() * n)] = 1; return row; }
+    if (c.loss === 'poisson') return Array.from({ length: n }, () => (r() < 0.3 ? 0 : r() * 3));
+    if (c.loss === 'huber') return Array.from({ length: n }, () => r() * 6 - 3); // both sides of |r| = 1
     if (c.loss === 'crossEntropy') {
       if (r() < 0.5) { const row = new Array<number>(n).fill(0); row[Math.floor(r() * n)] = 1; return row; }
       const p = Array.from({ length: n }, () => r() + 0.05);
@@ -85,7 +91,7 @@ function checkNetwork(c: Case, corrupt?: Corrupt): void {
   net.setWeights(init.map((l) => ({ weights: l.weights, bias: l.bias ? l.bias.map(() => r() - 0.5) : null })));
   const x = Array.from({ length: c.rows }, () => Array.from({ length: c.sizes[0]! }, () => Math.fround(r() * 2 - 1)));
   const y = targets(c, r);
-  const g = net.gradients(x, y);
+  const g = net.gradients(x, c.loss === 'sparseCrossEntropy' ? y.map((row) => row.indexOf(1)) : y);
   const ws = net.getWeights();
   net.dispose();
   corrupt?.(c, g);
@@ -151,7 +157,7 @@ describe('property: wasm gradients equal float64 central differences on generate
       for (const k of [...c.hidden, c.output, c.loss, `bias:${c.bias}`, c.reduction, `depth:${c.sizes.length - 1}`, `rows:${c.rows}`]) seen.add(k);
     }), params(RUNS));
     // the generator reaches every option (so 1,000 runs are not 1,000 copies of one network)
-    for (const k of [...HIDDEN, 'softmax', 'mse', 'crossEntropy', 'binaryCrossEntropy', 'bias:true', 'bias:false', 'mean', 'sum', 'depth:1', 'depth:4', 'rows:1', 'rows:4']) expect(seen).toContain(k);
+    for (const k of [...HIDDEN, 'softmax', ...OUTPUTS.map(([, l]) => l), 'bias:true', 'bias:false', 'mean', 'sum', 'depth:1', 'depth:4', 'rows:1', 'rows:4']) expect(seen).toContain(k);
   }, 120_000);
 
   it('has teeth: a broken gradient fails, and shrinking finds the smallest network that shows it', () => {

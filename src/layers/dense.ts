@@ -72,7 +72,7 @@ export class Dense implements Layer {
   /** Floats of batch buffers per row of batch. */
   batchFloatsPerRow(): number { return this.outSize * (this.activation === 'linear' ? 3 : 4); }
 
-  /** Glorot-uniform (sigmoid, tanh, linear, softmax) or He-uniform (relu, leakyRelu) weights; zero bias. */
+  /** Glorot-uniform (sigmoid, tanh, linear, softmax, elu, selu, gelu, softplus, swish, softsign) or He-uniform (relu, leakyRelu) weights; zero bias. */
   init(rng: Rng): void {
     const he = ACTIVATIONS[this.activation].init === 'he';
     const limit = he ? Math.sqrt(6 / this.inSize) : Math.sqrt(6 / (this.inSize + this.outSize));
@@ -94,7 +94,7 @@ export class Dense implements Layer {
       const delta = arena.alloc(n); fresh.push(delta);
       this.z = z; this.a = a; this.dout = dout; this.delta = delta;
       this.fwdEp.out2 = this.fwdEp.ep !== 0 ? a : 0;
-      this.gradIn.delta = delta; this.gradIn.y = a;
+      this.gradIn.delta = delta; this.gradIn.y = this.gradSource();
     } catch (e) {
       for (const p of fresh) arena.free(p);
       throw e;
@@ -122,12 +122,15 @@ export class Dense implements Layer {
     if (ACTIVATIONS[this.activation].rowwise) this.be.kernels.softmax_f32_rows(this.a, this.z, rows, nOut); // the one row-wise activation
   }
 
-  /** delta = dout ⊙ f'(a): from dE/d(output) to dE/d(pre-activation). */
+  /** delta = dout ⊙ f'(·): from dE/d(output) to dE/d(pre-activation). */
   activationBackward(rows: number): void {
-    activateGrad(this.be.kernels, this.activation, this.alpha, this.delta, this.dout, this.a, rows, this.outSize);
+    activateGrad(this.be.kernels, this.activation, this.alpha, this.delta, this.dout, this.gradSource(), rows, this.outSize);
   }
 
-  /** δ = dout ⊙ f'(a), written by the product that writes this layer's dout (the next layer's δ·W). */
+  /** What f' is computed from: the output a, or z for the activations whose gradFrom is 'input' (gelu, swish; z ≠ a for every activation but linear). */
+  private gradSource(): number { return ACTIVATIONS[this.activation].gradFrom === 'input' ? this.z : this.a; }
+
+  /** δ = dout ⊙ f'(a) (f'(z) for gelu, swish), written by the product that writes this layer's dout (the next layer's δ·W). */
   inputGradEpilogue(): InputGradEpilogue { return this.gradIn; }
 
   /**

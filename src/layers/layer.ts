@@ -31,7 +31,7 @@ export interface InputGradEpilogue {
   readonly ep: number;
   /** Where δ goes (0: nowhere). */
   readonly delta: number;
-  /** The layer's output, from which f' is computed. */
+  /** What f' is computed from: the layer's output, or its pre-activation where gradFrom is 'input' (src/activations.ts). */
   readonly y: number;
   /** The leaky relu slope. */
   readonly alpha: number;

@@ -11,7 +11,7 @@ export interface Kernels {
   /**
    * A product with the layer's elementwise work fused into its store (see assembly/matmul.ts):
    * layout 0 nn, 1 nt, 2 tn; C = v + bias[j]; forward (ep = act code) out2 = f(C); backward
-   * (ep = act code | 8) out2 = C ⊙ f'(y); rowsum[i] = Σ_p op(A)[i,p]. Zero pointers switch parts off.
+   * (ep = act code | EP_BACKWARD = 16) out2 = C ⊙ f'(y); rowsum[i] = Σ_p op(A)[i,p]. Zero pointers switch parts off.
    */
   matmul_f32_ep(layout: number, c: number, a: number, b: number, m: number, n: number, k: number, sa: number, sb: number, sc: number, acc: number,
     bias: number, ep: number, out2: number, y: number, alpha: number, rowsum: number): void;
@@ -32,7 +32,9 @@ export interface Kernels {
   relu_grad_f32(dx: number, dy: number, y: number, n: number): void;
   leaky_relu_f32(y: number, x: number, alpha: number, n: number): void;
   leaky_relu_grad_f32(dx: number, dy: number, y: number, alpha: number, n: number): void;
-  /** dx = dy ⊙ f'(y) for an activation code of src/activations.ts (act_grad_f32x4's). */
+  /** y = f(x) for an activation code of src/activations.ts (act_f32x4's; alpha: leaky relu's slope). */
+  act_f32(y: number, x: number, n: number, act: number, alpha: number): void;
+  /** dx = dy ⊙ f'(·) for an activation code of src/activations.ts (act_grad_f32x4's; y: the output, or the input where gradFrom is 'input'). */
   act_grad_f32(dx: number, dy: number, y: number, n: number, act: number, alpha: number): void;
   softmax_f32_rows(y: number, x: number, m: number, n: number): void;
   softmax_xent_grad_f32(dz: number, p: number, t: number, scale: number, n: number): void;
@@ -41,6 +43,12 @@ export interface Kernels {
   xent_loss_f32(z: number, t: number, m: number, n: number): number;
   bce_loss_f32(z: number, t: number, n: number): number;
   mse_loss_f32(y: number, t: number, n: number): number;
+  mae_loss_f32(y: number, t: number, n: number): number;
+  mae_grad_f32(dz: number, y: number, t: number, scale: number, n: number): void;
+  huber_loss_f32(y: number, t: number, delta: number, n: number): number;
+  huber_grad_f32(dz: number, y: number, t: number, scale: number, delta: number, n: number): void;
+  poisson_loss_f32(y: number, t: number, n: number): number;
+  poisson_grad_f32(dz: number, y: number, t: number, scale: number, n: number): void;
   sgd_momentum_f32(w: number, g: number, v: number, lr: number, mu: number, wd: number, nesterov: number, n: number): void;
   adam_f32(w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number, wd: number, n: number): void;
   rmsprop_f32(w: number, g: number, v: number, lr: number, rho: number, eps: number, wd: number, n: number): void;

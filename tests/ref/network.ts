@@ -1,7 +1,9 @@
 // Float64 reference of a fully connected network, written as plain loops straight from the
 // seed articles' equations and independent of src/: the trusted side of the network tests.
-export type Act = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'linear' | 'softmax';
-export type RefLoss = 'mse' | 'crossEntropy' | 'binaryCrossEntropy';
+import { F64, F64_DERIV } from './activation.js';
+export type Act = 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'linear' | 'softmax' | keyof typeof F64;
+// sparseCrossEntropy: crossEntropy of the one-hot rows its class indices stand for (the caller passes those rows).
+export type RefLoss = 'mse' | 'crossEntropy' | 'binaryCrossEntropy' | 'mae' | 'huber' | 'poisson' | 'sparseCrossEntropy';
 
 export interface RefNet {
   sizes: number[];
@@ -31,6 +33,7 @@ function act(f: Act, z: number[], alpha: number): number[] {
     case 'relu': return z.map((v) => (v > 0 ? v : 0));
     case 'leakyRelu': return z.map((v) => (v > 0 ? v : alpha * v));
     case 'linear': return z.slice();
+    case 'elu': case 'selu': case 'gelu': case 'softplus': case 'swish': case 'softsign': return z.map(F64[f]);
     case 'softmax': {
       const m = Math.max(...z);
       const e = z.map((v) => Math.exp(v - m));
@@ -48,6 +51,7 @@ function actBack(f: Act, z: number[], out: number[], g: number[], alpha: number)
     case 'relu': return g.map((v, i) => (z[i]! > 0 ? v : 0));
     case 'leakyRelu': return g.map((v, i) => (z[i]! > 0 ? v : alpha * v));
     case 'linear': return g.slice();
+    case 'elu': case 'selu': case 'gelu': case 'softplus': case 'swish': case 'softsign': return g.map((v, i) => v * F64_DERIV[f](z[i]!)); // f'(z), from the input
     case 'softmax': {
       // ∂p_i/∂z_j = p_i(δ_ij − p_j)
       const dot = g.reduce((s, v, i) => s + v * out[i]!, 0);
@@ -58,7 +62,10 @@ function actBack(f: Act, z: number[], out: number[], g: number[], alpha: number)
 
 function lossRow(loss: RefLoss, z: number[], out: number[], t: number[]): number {
   if (loss === 'mse') return 0.5 * out.reduce((s, o, i) => s + (t[i]! - o) ** 2, 0);
-  if (loss === 'crossEntropy') {
+  if (loss === 'mae') return out.reduce((s, o, i) => s + Math.abs(o - t[i]!), 0);
+  if (loss === 'huber') return out.reduce((s, o, i) => { const a = Math.abs(o - t[i]!); return s + (a <= 1 ? 0.5 * a * a : a - 0.5); }, 0);
+  if (loss === 'poisson') return out.reduce((s, o, i) => s + o - t[i]! * Math.log(o + 1e-7), 0);
+  if (loss === 'crossEntropy' || loss === 'sparseCrossEntropy') {
     const m = Math.max(...z);
     const lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
     return t.reduce((s, ti, i) => s + ti * (lse - z[i]!), 0);
@@ -87,10 +94,13 @@ export function refRun(n: RefNet, x: number[][], y: number[][]): RefResult {
   dout[L - 1] = out[L - 1]!.map((o, r) => o.map((v, i) => {
     const t = y[r]![i]!;
     if (n.loss === 'mse') return scale * (v - t);
-    if (n.loss === 'crossEntropy') return scale * (-t / v);
+    if (n.loss === 'mae') return scale * Math.sign(v - t);
+    if (n.loss === 'huber') return scale * Math.min(1, Math.max(-1, v - t));
+    if (n.loss === 'poisson') return scale * (1 - t / (v + 1e-7));
+    if (n.loss === 'crossEntropy' || n.loss === 'sparseCrossEntropy') return scale * (-t / v);
     return scale * (-t / v + (1 - t) / (1 - v));
   }));
-  delta[L - 1] = n.loss === 'mse'
+  delta[L - 1] = n.loss === 'mse' || n.loss === 'mae' || n.loss === 'huber' || n.loss === 'poisson'
     ? dout[L - 1]!.map((g, r) => actBack(n.acts[L - 1]!, net[L - 1]![r]!, out[L - 1]![r]!, g, n.alpha))
     : out[L - 1]!.map((o, r) => o.map((p, i) => scale * (p - y[r]![i]!))); // p − t, the closed form of J_fᵀ·∂E/∂out
   const gW: number[][][] = new Array(L), gb: (number[] | null)[] = new Array(L);
