@@ -66,21 +66,34 @@ const P0: f32 = 5.0000001201e-1;
 // e^x per lane for throughput: r in two steps (ln 2 = 0.693359375 − 2.12194440e-4, the first
 // part exact in float32), P by Horner. Used by the activation, softmax and epilogue kernels.
 @inline export function exp_f32x4(x: v128): v128 {
-  let v = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI)); // pmin/pmax keep NaN from x
-  const fx = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
-  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
-  const z = f32x4.mul(v, v);
+  const c = exp_clamp(x);
+  const fx = exp_n(c);
+  const v = exp_r(c, fx);
+  const y = f32x4.add(f32x4.mul(exp_p(v), f32x4.mul(v, v)), f32x4.add(v, f32x4.splat(1.0)));
+  return f32x4.mul(y, exp_pow2(fx));
+}
+
+// The steps exp_f32x4 and expm1_f32x4 share (same operations, so the same bits in both).
+@inline function exp_clamp(x: v128): v128 { // pmin/pmax keep NaN from x
+  return f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+}
+@inline function exp_n(c: v128): v128 { // n = round(x / ln 2), as a float
+  return f32x4.nearest(f32x4.mul(c, f32x4.splat(LOG2E)));
+}
+@inline function exp_r(c: v128, fx: v128): v128 { // r = x − n·ln 2 in two steps
+  const v = f32x4.sub(c, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  return f32x4.sub(v, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+}
+@inline function exp_p(v: v128): v128 { // P(r) by Horner: e^r ≈ 1 + r + r²·P(r)
   let y = f32x4.splat(P5);
   y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P4));
   y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P3));
   y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P2));
   y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P1));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P0));
-  y = f32x4.add(f32x4.mul(y, z), f32x4.add(v, f32x4.splat(1.0)));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
-  return f32x4.mul(y, pow2n);
+  return f32x4.add(f32x4.mul(y, v), f32x4.splat(P0));
+}
+@inline function exp_pow2(fx: v128): v128 { // 2^n
+  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
 }
 
 // Scalar twin of exp_f32x4 for loop tails, so tails and bodies agree bit for bit.
@@ -179,19 +192,11 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 // e^x − 1 with a small relative error near 0 (where e^x − 1 would cancel): exp_f32x4's reduction,
 // x = n·ln 2 + r, then 2^n·(r + r²·P(r)) + (2^n − 1), exact for n = 0 up to P's error.
 @inline export function expm1_f32x4(x: v128): v128 {
-  let v = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const fx = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
-  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  v = f32x4.sub(v, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
-  const z = f32x4.mul(v, v);
-  let y = f32x4.splat(P5);
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P4));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P3));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P2));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P1));
-  y = f32x4.add(f32x4.mul(y, v), f32x4.splat(P0));
-  const q = f32x4.add(f32x4.mul(y, z), v); // e^r − 1
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  const c = exp_clamp(x);
+  const fx = exp_n(c);
+  const v = exp_r(c, fx);
+  const q = f32x4.add(f32x4.mul(exp_p(v), f32x4.mul(v, v)), v); // e^r − 1
+  const pow2n = exp_pow2(fx);
   return f32x4.add(f32x4.mul(q, pow2n), f32x4.sub(pow2n, f32x4.splat(1)));
 }
 
