@@ -65,6 +65,26 @@ describe('README examples', () => {
     net.dispose(); again.dispose();
   });
 
+  it('the AdamW example decays the weights by 0.95 a step and prints the summary its comments give', () => {
+    const net = new Network({ layers: [3, 2], seed: 1, optimizer: { type: 'adamw', learningRate: 0.1, weightDecay: 0.5 } });
+    const w0 = net.getWeights()[0]!.weights.slice();
+    const b0 = net.getWeights()[0]!.bias!.slice();
+    net.trainBatch([[0, 0, 0]], [[1, 0]]);
+    net.trainBatch([[0, 0, 0]], [[1, 0]]);
+    const w = net.getWeights()[0]!;
+    // (1 − lr·wd)² = 0.95² in float32 steps: within a few float32 roundings of 0.9025
+    w.weights.forEach((v, i) => expect(Math.abs(v / w0[i]! - 0.9025)).toBeLessThan(1e-6));
+    expect(Array.from(w.bias!)).not.toEqual(Array.from(b0)); // the biases learn, undecayed
+    expect(net.summary().split('\n')).toEqual([
+      '#  layer  activation  output  trainable  non-trainable',
+      '-  -----  ----------  ------  ---------  -------------',
+      '0  input                   3',
+      '1  dense  sigmoid          2          8              0',
+      'parameters: 8 (trainable 8, non-trainable 0)',
+    ]);
+    net.dispose();
+  });
+
   it('the kernels example computes the values its comments give', () => {
     const a = Float32Array.from([1, 2, 3, 4, 5, 6]), b = Float32Array.from([1, 0, 0, 1, 1, 1]);
     expect(Array.from(matmul(a, b, 2, 3, 2))).toEqual([4, 5, 10, 11]);
