@@ -214,6 +214,3 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string
   const hint = typeof v === 'string' ? suggest(v, allowed) : undefined;
   throw new OptionError(`${name}: expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
-
-// model.ts and brain/options.ts import it from here; its home is src/suggest.ts.
-export { suggest };

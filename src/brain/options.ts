@@ -1,5 +1,5 @@
 import { OptionError, describe } from '../errors.js';
-import { suggest } from '../options.js';
+import { suggest } from '../suggest.js';
 import { BRAIN_ACTIVATIONS, type BrainActivation } from './wasm-net.js';
 
 /** What train's log and callback receive. */
