@@ -22,6 +22,11 @@ export {
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
 export { brain_train_f32, brain_run_f32 } from './brain';
 export { gemv_f32_nt, gemv_f32_nt_hsum } from './gemv';
+export {
+  batchnorm_train_f32, batchnorm_infer_f32, batchnorm_backward_f32, layernorm_forward_f32, layernorm_backward_f32,
+} from './norm';
+export { dropout_forward_f32 } from './dropout';
+export { l1l2_penalty_f32, l1l2_grad_f32 } from './penalty';
 
 // First byte past the module's static data: the Arena starts here.
 export function heap_base(): usize {

@@ -63,6 +63,23 @@ export interface Kernels {
   /** gemv_f32_nt's product summed along k in 4 lanes, added across at the end (inference: not the packed path's bits). */
   gemv_f32_nt_hsum(c: number, x: number, w: number, m: number, n: number, k: number, sx: number, sw: number, sc: number,
     bias: number, act: number, out2: number, alpha: number): void;
+  /** Batch norm, training (assembly/norm.ts): per column of x[m,n] mean[n], invstd[n] = 1/√(var + eps), xhat, y = xhat·γ + β (gamma/beta 0: γ = 1/β = 0); update ≠ 0: movmean/movvar −= (v − stat)·(1 − momentum). */
+  batchnorm_train_f32(y: number, xhat: number, invstd: number, mean: number, x: number, gamma: number, beta: number,
+    m: number, n: number, eps: number, movmean: number, movvar: number, momentum: number, update: number): void;
+  /** Batch norm, inference: y = (x − movmean)·(γ/√(movvar + eps)) + β per column (gamma/beta 0: γ = 1/β = 0). */
+  batchnorm_infer_f32(y: number, x: number, gamma: number, beta: number, movmean: number, movvar: number, m: number, n: number, eps: number): void;
+  /** Batch norm backward through the batch statistics: dbeta = Σ_r dy, dgamma = Σ_r dy·xhat (overwritten); dx ≠ 0: dx = (γ·invstd/m)·(m·dy − dbeta − xhat·dgamma). */
+  batchnorm_backward_f32(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, invstd: number, gamma: number, m: number, n: number): void;
+  /** Layer norm per row of x[m,n]: invstd[m] = 1/√(var + eps), xhat, y = xhat·γ + β (gamma/beta 0: γ = 1/β = 0). */
+  layernorm_forward_f32(y: number, xhat: number, invstd: number, x: number, gamma: number, beta: number, m: number, n: number, eps: number): void;
+  /** Layer norm backward: dgamma, dbeta as batch norm's (overwritten); dx ≠ 0: dx = (invstd/n)·(n·d − Σd − xhat·Σd·xhat) per row, d = γ·dy. */
+  layernorm_backward_f32(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, invstd: number, gamma: number, m: number, n: number): void;
+  /** Inverted dropout: mask[i] = u ≥ rate ? f32(1/(1 − rate)) : 0, u from splitmix64 of (key_hi:key_lo, step, i) (formula in assembly/dropout.ts); y = x ⊙ mask. */
+  dropout_forward_f32(y: number, mask: number, x: number, count: number, rate: number, key_lo: number, key_hi: number, step: number): void;
+  /** l1·Σ|w| + l2·Σw² summed in f64 (Keras's l1/l2 regularizers). */
+  l1l2_penalty_f32(w: number, n: number, l1: number, l2: number): number;
+  /** gw += l1·sign(w) + 2·l2·w in f32, sign(±0) = 0 (operation order in assembly/penalty.ts). */
+  l1l2_grad_f32(gw: number, w: number, n: number, l1: number, l2: number): void;
   /** Chunk `chunk` of the product described by the job block at `job` (see src/wasm/pool.ts). */
   matmul_f32_chunk(job: number, chunk: number): void;
   matmul_job_words(): number;
