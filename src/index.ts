@@ -1,6 +1,10 @@
 export { Network } from './model.js';
-export type { Gradients, LayerWeights, LayerWeightsInput, Trace, FitOptions, History, EpochLog } from './model.js';
-export type { NetworkOptions, ResolvedOptions, Loss, Reduction } from './options.js';
+export type {
+  Gradients, AnyLayerGradients, DenseGradients, NormalizationGradients, DropoutGradients, LayerWeights, AnyLayerWeights, LayerWeightsInput,
+  DenseWeights, DenseWeightsInput, BatchNormalizationWeights, LayerNormalizationWeights, DropoutWeights, NormalizationWeightsInput,
+  LayerType, LayerWeightsOf, LayerGradientsOf, Trace, TraceOptions, PredictOptions, FitOptions, History, EpochLog,
+} from './model.js';
+export type { NetworkOptions, ResolvedOptions, Loss, Reduction, LayerInput, LayerSpec } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput, TargetInput } from './data.js';
 export {

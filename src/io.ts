@@ -6,54 +6,85 @@ import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeF
 import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ArgumentTypeError, FileError, FormatError, WasmlpError, describe } from './errors.js';
-import { resolveOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type LayerInput, type ResolvedOptions } from './options.js';
+import { blocksOf, stackOf, type StackEntry } from './layers/stack.js';
 
 export const FORMAT = 'wasmlp';
-export const FORMAT_VERSION = 1;
+/**
+ * The version written. 2: one `layers` entry per layer of the stack, with its type (dense:
+ * rows, cols, weights, bias; the others: size and their named blocks), and the layers'
+ * non-trainable blocks after the optimizer state. 1 (read): dense layers only, no types.
+ */
+export const FORMAT_VERSION = 2;
+const READS = [1, 2];
 const MAGIC = 'WASMLP';
 const MAX_HEADER = 16 * 1024 * 1024;
 
 /** Everything needed to rebuild a network exactly, training state included. */
 export interface Snapshot {
-  options: ResolvedOptions;
-  /** Per layer [weights, bias?], then every optimizer slot, in parameter order. */
+  options: ResolvedOptions<LayerInput[]>;
+  /** The trainable blocks of every layer (dense: weights, bias?; normalization: γ?, β?), then every optimizer slot in parameter order, then the layers' non-trainable blocks (moving mean, variance). */
   blocks: Float32Array[];
   iterations: number;
   shuffleState: number;
 }
 
+/** One layer of a JSON model file (format version 2). */
+export type LayerJSON =
+  | { type: 'dense'; rows: number; cols: number; weights: string; bias: string | null }
+  | { type: 'batchNormalization'; size: number; gamma: string | null; beta: string | null; movingMean: string; movingVariance: string }
+  | { type: 'layerNormalization'; size: number; gamma: string | null; beta: string | null }
+  | { type: 'dropout'; size: number };
+
 /** The JSON form written by `toJSON()`. */
 export interface NetworkJSON {
   format: 'wasmlp';
   version: number;
-  options: Omit<ResolvedOptions, 'learningRate'>;
-  layers: { rows: number; cols: number; weights: string; bias: string | null }[];
+  options: Omit<ResolvedOptions<LayerInput[]>, 'learningRate'>;
+  /** One entry per layer: its shape and its blocks as base64 float32 (null when the layer has none). */
+  layers: LayerJSON[];
   optimizer: { iterations: number; state: string[] };
   shuffleState: number;
 }
 
 /** Optimizer state slots per parameter block. */
-export function slotsPerParam(o: ResolvedOptions): number {
+export function slotsPerParam(o: ResolvedOptions<LayerInput[]>): number {
   const c = o.optimizer;
   if (c.type === 'adam' || c.type === 'adamw') return 2;
   if (c.type === 'rmsprop') return 1;
   return c.momentum !== 0 || c.weightDecay !== 0 ? 1 : 0;
 }
 
-/** Lengths of the parameter blocks (per layer: weights, then bias if any). */
-export function paramLengths(o: ResolvedOptions): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < o.layers.length; i++) {
-    out.push(o.layers[i]! * o.layers[i - 1]!);
-    if (o.bias) out.push(o.layers[i]!);
+/** Lengths of the trainable blocks, in order (per layer: weights then bias; γ then β). */
+export function paramLengths(o: ResolvedOptions<LayerInput[]>): number[] {
+  return stackOf(o).flatMap((e) => blocksOf(e).trainable.map((b) => b.length));
+}
+
+/** Lengths of the layers' non-trainable blocks, in order. */
+function stateLengths(o: ResolvedOptions<LayerInput[]>): number[] {
+  return stackOf(o).flatMap((e) => blocksOf(e).state.map((b) => b.length));
+}
+
+/** A layer's shape as the headers write it (version 1: dense rows/cols only). */
+function layerShape(e: StackEntry, version: number): Record<string, unknown> {
+  if (version === 1) return { rows: e.outSize, cols: e.inSize };
+  return e.spec.type === 'dense' ? { type: 'dense', rows: e.outSize, cols: e.inSize } : { type: e.spec.type, size: e.outSize };
+}
+
+/** The names of the blocks a layer's JSON entry holds (present or null). */
+function blockNames(e: StackEntry): string[] {
+  switch (e.spec.type) {
+    case 'dense': return ['weights', 'bias'];
+    case 'dropout': return [];
+    case 'batchNormalization': return ['gamma', 'beta', 'movingMean', 'movingVariance'];
+    case 'layerNormalization': return ['gamma', 'beta'];
   }
-  return out;
 }
 
 /** The options as saved: a plain deep copy (the network's own are frozen), without the learningRate shorthand. */
-function savedOptions(o: ResolvedOptions): Omit<ResolvedOptions, 'learningRate'> {
+function savedOptions(o: ResolvedOptions<LayerInput[]>): Omit<ResolvedOptions<LayerInput[]>, 'learningRate'> {
   const { learningRate: _lr, ...rest } = o;
-  return structuredClone(rest) as Omit<ResolvedOptions, 'learningRate'>;
+  return structuredClone(rest) as Omit<ResolvedOptions<LayerInput[]>, 'learningRate'>;
 }
 
 /** CRC-32 (IEEE): node:zlib's from Node 20.15, this table-driven one before (engines says ≥ 20). */
@@ -113,12 +144,12 @@ function count(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number 
 }
 
 /** Validates the parts shared by both formats; returns the resolved options. */
-function checkHeader(o: Record<string, unknown>, where: string): ResolvedOptions {
+function checkHeader(o: Record<string, unknown>, where: string): ResolvedOptions<LayerInput[]> {
   if (o.format !== FORMAT) throw new FormatError(`${where}.format: expected '${FORMAT}', got ${describe(o.format)}`);
-  if (o.version !== FORMAT_VERSION) {
-    throw new FormatError(`${where}.version: this wasmlp reads format version ${FORMAT_VERSION}, got ${describe(o.version)}`);
+  if (!READS.includes(o.version as number)) {
+    throw new FormatError(`${where}.version: this wasmlp reads format versions ${READS.join(' and ')}, got ${describe(o.version)}`);
   }
-  let options: ResolvedOptions;
+  let options: ResolvedOptions<LayerInput[]>;
   try { options = resolveOptions(o.options); } catch (e) {
     if (e instanceof WasmlpError) throw new FormatError(`${where}.options: ${e.message}`);
     throw e;
@@ -127,27 +158,36 @@ function checkHeader(o: Record<string, unknown>, where: string): ResolvedOptions
   return options;
 }
 
-function checkLayerShapes(layers: unknown, options: ResolvedOptions, where: string, keys: string[]): Record<string, unknown>[] {
+function checkLayerShapes(layers: unknown, options: ResolvedOptions<LayerInput[]>, where: string, version: number, blocks: boolean): Record<string, unknown>[] {
   if (!Array.isArray(layers)) throw new FormatError(`${where}.layers: expected an array, got ${describe(layers)}`);
-  const n = options.layers.length - 1;
-  if (layers.length !== n) throw new FormatError(`${where}.layers: expected ${n} layers for sizes ${options.layers.join('-')}, got ${layers.length}`);
+  const stack = stackOf(options);
+  if (version === 1 && stack.some((e) => e.spec.type !== 'dense')) throw new FormatError(`${where}.options.layers: version 1 files hold dense layers only`);
+  if (layers.length !== stack.length) throw new FormatError(`${where}.layers: expected ${stack.length} layers for the options' layer list, got ${layers.length}`);
   return layers.map((l, i) => {
+    const shape = layerShape(stack[i]!, version);
+    const keys = [...Object.keys(shape), ...(blocks ? blockNames(stack[i]!) : [])];
     const e = plainObject(l, `${where}.layers[${i}]`, keys);
-    if (e.rows !== options.layers[i + 1] || e.cols !== options.layers[i]) {
-      throw new FormatError(`${where}.layers[${i}]: expected rows ${options.layers[i + 1]} × cols ${options.layers[i]}, got ${describe(e.rows)} × ${describe(e.cols)}`);
+    if (version >= 2 && e.type !== shape.type) throw new FormatError(`${where}.layers[${i}].type: the options say ${describe(shape.type)}, got ${describe(e.type)}`);
+    if ('rows' in shape && (e.rows !== shape.rows || e.cols !== shape.cols)) {
+      throw new FormatError(`${where}.layers[${i}]: expected rows ${shape.rows} × cols ${shape.cols}, got ${describe(e.rows)} × ${describe(e.cols)}`);
     }
+    if ('size' in shape && e.size !== shape.size) throw new FormatError(`${where}.layers[${i}]: expected size ${shape.size}, got ${describe(e.size)}`);
     return e;
   });
 }
 
 export function encodeJSON(s: Snapshot): NetworkJSON {
+  const stack = stackOf(s.options);
   const per = slotsPerParam(s.options);
   const nParams = paramLengths(s.options).length;
-  let k = 0;
-  const layers = s.options.layers.slice(1).map((rows, i) => {
-    const weights = toBase64(s.blocks[k++]!);
-    const bias = s.options.bias ? toBase64(s.blocks[k++]!) : null;
-    return { rows, cols: s.options.layers[i]!, weights, bias };
+  let k = 0, st = nParams + nParams * per;
+  const layers = stack.map((e) => {
+    const entry: Record<string, unknown> = layerShape(e, FORMAT_VERSION);
+    const { trainable, state } = blocksOf(e);
+    for (const name of blockNames(e)) entry[name] = null;
+    for (const b of trainable) entry[b.name] = toBase64(s.blocks[k++]!);
+    for (const b of state) entry[b.name] = toBase64(s.blocks[st++]!);
+    return entry as LayerJSON;
   });
   const state = s.blocks.slice(nParams, nParams + nParams * per).map(toBase64);
   return { format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options), layers, optimizer: { iterations: s.iterations, state }, shuffleState: s.shuffleState };
@@ -156,7 +196,8 @@ export function encodeJSON(s: Snapshot): NetworkJSON {
 export function decodeJSON(v: unknown): Snapshot {
   const o = plainObject(v, 'model', ['format', 'version', 'options', 'layers', 'optimizer', 'shuffleState']);
   const options = checkHeader(o, 'model');
-  const layers = checkLayerShapes(o.layers, options, 'model', ['rows', 'cols', 'weights', 'bias']);
+  const version = o.version as number;
+  const layers = checkLayerShapes(o.layers, options, 'model', version, true);
   const opt = plainObject(o.optimizer, 'model.optimizer', ['iterations', 'state']);
   const iterations = count(opt.iterations, 'model.optimizer.iterations');
   const lengths = paramLengths(options);
@@ -165,12 +206,18 @@ export function decodeJSON(v: unknown): Snapshot {
     throw new FormatError(`model.optimizer.state: expected ${lengths.length * per} base64 blocks for '${options.optimizer.type}', got ${describe(opt.state)}`);
   }
   const blocks: Float32Array[] = [];
-  layers.forEach((l, i) => {
-    blocks.push(fromBase64(l.weights, options.layers[i + 1]! * options.layers[i]!, `model.layers[${i}].weights`));
-    if (options.bias) blocks.push(fromBase64(l.bias, options.layers[i + 1]!, `model.layers[${i}].bias`));
-    else if (l.bias !== null) throw new FormatError(`model.layers[${i}].bias: expected null (options.bias is false), got ${describe(l.bias)}`);
+  const states: Float32Array[] = [];
+  stackOf(options).forEach((e, i) => {
+    const { trainable, state } = blocksOf(e);
+    const present = new Set([...trainable, ...state].map((b) => b.name));
+    for (const b of trainable) blocks.push(fromBase64(layers[i]![b.name], b.length, `model.layers[${i}].${b.name}`));
+    for (const b of state) states.push(fromBase64(layers[i]![b.name], b.length, `model.layers[${i}].${b.name}`));
+    for (const name of blockNames(e)) {
+      if (!present.has(name) && layers[i]![name] !== null) throw new FormatError(`model.layers[${i}].${name}: expected null (the options give this layer no ${name}), got ${describe(layers[i]![name])}`);
+    }
   });
   (opt.state as unknown[]).forEach((b, j) => blocks.push(fromBase64(b, lengths[Math.floor(j / per)]!, `model.optimizer.state[${j}]`)));
+  blocks.push(...states);
   return { options, blocks, iterations, shuffleState: o.shuffleState as number };
 }
 
@@ -179,7 +226,7 @@ export function encodeBinary(s: Snapshot): Uint8Array {
   const floats = s.blocks.reduce((n, b) => n + b.length, 0);
   const header = Buffer.from(JSON.stringify({
     format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options),
-    layers: s.options.layers.slice(1).map((rows, i) => ({ rows, cols: s.options.layers[i]! })),
+    layers: stackOf(s.options).map((e) => layerShape(e, FORMAT_VERSION)),
     optimizer: { iterations: s.iterations, slots: slotsPerParam(s.options) },
     shuffleState: s.shuffleState, payloadFloats: floats,
   }), 'utf8');
@@ -200,7 +247,7 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
   if (buf.length < 16) throw new FormatError(`${name}: ${buf.length} bytes is too short for a .wasmlp file`);
   if (buf.toString('latin1', 0, 6) !== MAGIC) throw new FormatError(`${name}: not a .wasmlp file (the first bytes are not "${MAGIC}")`);
   const version = buf.readUInt16LE(6);
-  if (version !== FORMAT_VERSION) throw new FormatError(`${name}: this wasmlp reads format version ${FORMAT_VERSION}, the file has version ${version}`);
+  if (!READS.includes(version)) throw new FormatError(`${name}: this wasmlp reads format versions ${READS.join(' and ')}, the file has version ${version}`);
   const hlen = buf.readUInt32LE(8);
   if (hlen > MAX_HEADER || 12 + hlen + 4 > buf.length) throw new FormatError(`${name}: header length ${hlen} does not fit in a ${buf.length}-byte file`);
   let header: unknown;
@@ -209,13 +256,14 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
   }
   const o = plainObject(header, `${name} header`, ['format', 'version', 'options', 'layers', 'optimizer', 'shuffleState', 'payloadFloats']);
   const options = checkHeader(o, `${name} header`);
-  checkLayerShapes(o.layers, options, `${name} header`, ['rows', 'cols']);
+  if (o.version !== version) throw new FormatError(`${name} header.version: ${describe(o.version)} contradicts the file's version ${version}`);
+  checkLayerShapes(o.layers, options, `${name} header`, version, false);
   const opt = plainObject(o.optimizer, `${name} header.optimizer`, ['iterations', 'slots']);
   const iterations = count(opt.iterations, `${name} header.optimizer.iterations`);
   const per = slotsPerParam(options);
   if (opt.slots !== per) throw new FormatError(`${name} header.optimizer.slots: expected ${per} for '${options.optimizer.type}', got ${describe(opt.slots)}`);
   const lengths = paramLengths(options);
-  const all = [...lengths, ...lengths.flatMap((n) => new Array<number>(per).fill(n))];
+  const all = [...lengths, ...lengths.flatMap((n) => new Array<number>(per).fill(n)), ...stateLengths(options)];
   const floats = all.reduce((a, b) => a + b, 0);
   if (o.payloadFloats !== floats) throw new FormatError(`${name} header.payloadFloats: the options need ${floats} floats, the header says ${describe(o.payloadFloats)}`);
   const start = align4(12 + hlen);

@@ -1,52 +1,98 @@
 import { LOSS } from './losses.js';
 import { accuracyCounts } from './metrics.js';
-import type { OutputActivation } from './activations.js';
 import { checkTargetBatch, gatherRows, nonFinite, shapeLike, targetRowsError, toBatch, toTargets, writeRows, writeSample, type Batch, type BatchInput, type TargetInput } from './data.js';
-import { ArgumentTypeError, BusyError, DisposedError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, BusyError, DisposedError, DomainError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
-import { Dense } from './layers/dense.js';
-import type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
+import type { Dense } from './layers/dense.js';
+import type { BatchNormalization, LayerNormalization } from './layers/normalization.js';
+import { INFERENCE, type DenseWeights, type Layer, type LayerType, type AnyLayerWeights, type LayerWeightsInput, type Pass } from './layers/layer.js';
+import { blocksOf, buildStack, stackOf, type StackEntry } from './layers/stack.js';
 import { resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
 import { Rollback } from './rollback.js';
 import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
-import { resolveOptions, type NetworkOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type LayerInput, type NetworkOptions, type ResolvedOptions } from './options.js';
 import { suggest } from './suggest.js';
 import { toONNX, type OnnxOptions } from './onnx.js';
 import { Rng } from './random.js';
 import { backend, type Backend } from './wasm/kernels.js';
 import { Matmul, autoThreads } from './wasm/threads.js';
 
-export type { LayerWeights, LayerWeightsInput } from './layers/layer.js';
+export type {
+  LayerWeights, AnyLayerWeights, LayerWeightsInput, DenseWeights, DenseWeightsInput, BatchNormalizationWeights, LayerNormalizationWeights,
+  DropoutWeights, NormalizationWeightsInput, LayerType,
+} from './layers/layer.js';
 export type { FitOptions, History, EpochLog } from './fit.js';
 
-/** Gradients of the loss for one batch (copies; the network is not changed). */
-export interface Gradients {
-  /** The loss of the batch (reduced as the network's `reduction` says). */
+/** A dense layer's gradients (copies). */
+export interface DenseGradients {
+  type: 'dense';
+  /** ∇W, row-major [out, in], same layout as the weights (with the l1/l2 penalty's gradient). */
+  weights: Float32Array;
+  /** ∇b = the column sum of delta; null without biases. */
+  bias: Float32Array | null;
+  /** δ = dE/dnet, row-major [rows, out]. */
+  delta: Float32Array;
+  /** dE/dout, row-major [rows, out]; null for the output layer when the loss is fused with its activation (softmax + crossEntropy, sigmoid + binaryCrossEntropy). */
+  outputGrad: Float32Array | null;
+}
+
+/** A normalization layer's gradients (copies). */
+export interface NormalizationGradients {
+  type: 'batchNormalization' | 'layerNormalization';
+  /** ∇γ = Σ_rows dout ⊙ x̂; null when the layer has no γ (scale: false). */
+  gamma: Float32Array | null;
+  /** ∇β = Σ_rows dout; null when the layer has no β (center: false). */
+  beta: Float32Array | null;
+  /** dE/dout, row-major [rows, size]. */
+  outputGrad: Float32Array;
+}
+
+/** A dropout layer's gradient (a copy). */
+export interface DropoutGradients {
+  type: 'dropout';
+  /** dE/dout, row-major [rows, size]. */
+  outputGrad: Float32Array;
+}
+
+/** One layer's gradients: narrow on `type` (a network of sizes has dense layers only). */
+export type AnyLayerGradients = DenseGradients | NormalizationGradients | DropoutGradients;
+
+/** Gradients of the loss for one batch (copies; the network is not changed). G: the layers' entry type (dense for a network of sizes, AnyLayerGradients for a layer list). */
+export interface Gradients<G extends AnyLayerGradients = DenseGradients> {
+  /** The loss of the batch (reduced as the network's `reduction` says), plus the layers' l1/l2 penalties. */
   loss: number;
-  layers: {
-    /** ∇W, row-major [out, in], same layout as the weights. */
-    weights: Float32Array;
-    /** ∇b = the column sum of delta; null without biases. */
-    bias: Float32Array | null;
-    /** δ = dE/dnet, row-major [rows, out]. */
-    delta: Float32Array;
-    /** dE/dout, row-major [rows, out]; null for the output layer when the loss is fused with its activation (softmax + crossEntropy, sigmoid + binaryCrossEntropy). */
-    outputGrad: Float32Array | null;
-  }[];
+  /** One entry per layer of the stack. */
+  layers: G[];
   /** dE/dx, row-major [rows, inputs], same layout as x. */
   input: Float32Array;
 }
 
-/** Forward values of every layer for a batch: net = x·Wᵀ + b and out = f(net), row-major [rows, out]. */
+/**
+ * Forward values of every layer for a batch, row-major [rows, size]: for a dense layer
+ * net = x·Wᵀ + b and out = f(net); for the other layers net is out (they have no activation).
+ */
 export interface Trace {
-  layers: { net: Float32Array; out: Float32Array }[];
+  layers: { type: LayerType; net: Float32Array; out: Float32Array }[];
+}
+
+/** trace's options. */
+export interface TraceOptions {
+  /** Run the layers as a training step does (batch statistics, dropout with the next step's masks) without changing any state. Default false. */
+  training?: boolean;
 }
 
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
 const PREDICT_KEYS = ['out'];
+const TRACE_KEYS = ['training'];
+/** The blocks of each layer type's getWeights/setWeights entry. */
+const WEIGHT_KEYS: Record<LayerType, readonly string[]> = {
+  dense: ['weights', 'bias', 'rows', 'cols'], dropout: [], batchNormalization: ['gamma', 'beta', 'movingMean', 'movingVariance'], layerNormalization: ['gamma', 'beta'],
+};
+/** predict's and evaluate's pass (Dense.forward may take gemv_f32_nt_hsum's order). */
+const PREDICT_PASS: Pass = Object.freeze({ ...INFERENCE, fastSums: true });
 
 /** predict's options. */
 export interface PredictOptions {
@@ -54,7 +100,7 @@ export interface PredictOptions {
   out?: Float32Array;
 }
 
-interface Owned { layers: Dense[]; staging: Staging | null; optimizer: Optimizer | null }
+interface Owned { layers: Layer[]; staging: Staging | null; optimizer: Optimizer | null }
 
 const registry = new FinalizationRegistry<Owned>((owned) => release(owned));
 
@@ -68,39 +114,43 @@ function release(owned: Owned): void {
 }
 
 
+/** What a network's layers are, as its type knows them: a list of numbers is all dense. */
+export type LayerWeightsOf<L> = L extends readonly number[] ? DenseWeights : AnyLayerWeights;
+export type LayerGradientsOf<L> = L extends readonly number[] ? DenseGradients : AnyLayerGradients;
+
 /**
  * A fully connected network trained by backpropagation on wasm SIMD kernels:
  * forward z_l = out_{l−1}·W_lᵀ + b_l, out_l = f(z_l); backward δ_L = ∂E/∂out ⊙ f'(z_L),
- * δ_l = (δ_{l+1}·W_{l+1}) ⊙ f'(z_l), ∇W_l = δ_lᵀ·out_{l−1}, ∇b_l = Σ_samples δ_l.
+ * δ_l = (δ_{l+1}·W_{l+1}) ⊙ f'(z_l), ∇W_l = δ_lᵀ·out_{l−1}, ∇b_l = Σ_samples δ_l; dropout and
+ * normalization layers in between pass δ through their own derivatives.
+ *
+ * The type parameter is the `layers` option's type, inferred from the options: `new Network({
+ * layers: [2, 4, 1] })` is a Network<number[]>, whose getWeights() and gradients() entries are
+ * typed as dense layers; a layer list gives entries to narrow on `type`. As an annotation the
+ * default is a network of sizes; `Network<LayerInput[]>` is any network.
  */
-export class Network {
+export class Network<L extends readonly LayerInput[] = readonly number[]> {
   /** The options with defaults filled in. */
-  readonly options: Readonly<ResolvedOptions>;
+  readonly options: Readonly<ResolvedOptions<L>>;
   private readonly be: Backend;
   private readonly owned: Owned;
   private readonly optimizer: Optimizer;
   private readonly shuffleRng: Rng;
   /** The batch buffers (x, targets, dE/dx) and the copies into them. */
   private readonly io: Staging;
+  /** The layers' specs and sizes. */
+  private readonly stack: readonly StackEntry[];
   private disposed = false;
   /** True while a fit of this network runs (between its awaits too). */
   private fitting = false;
 
-  constructor(options: NetworkOptions) {
-    this.options = Object.freeze(resolveOptions(options));
+  constructor(options: NetworkOptions<L>) {
+    this.options = Object.freeze(resolveOptions(options)) as Readonly<ResolvedOptions<L>>;
     this.be = backend();
     const o = this.options;
     const mm = new Matmul(this.be, o.threads === 'auto' ? autoThreads() : o.threads);
-    const layers: Dense[] = [];
-    try {
-      for (let i = 1; i < o.layers.length; i++) {
-        const act: OutputActivation = i === o.layers.length - 1 ? o.outputActivation : o.activation[i - 1]!;
-        layers.push(new Dense(this.be, mm, o.layers[i - 1]!, o.layers[i]!, act, o.leakyReluAlpha, o.bias));
-      }
-    } catch (e) {
-      for (const l of layers) l.dispose();
-      throw e;
-    }
+    this.stack = stackOf(o);
+    const layers = buildStack(this.be, mm, this.stack, o.seed, o.leakyReluAlpha);
     const rng = new Rng(o.seed);
     for (const l of layers) l.init(rng);
     let optimizer: Optimizer;
@@ -112,21 +162,23 @@ export class Network {
     }
     this.optimizer = optimizer;
     this.shuffleRng = new Rng(o.seed ^ 0x5eed5eed);
-    this.io = new Staging(this.be, layers, o.layers[0]!, o.layers[o.layers.length - 1]!);
+    this.io = new Staging(this.be, layers, this.stack[0]!.inSize, this.stack[this.stack.length - 1]!.outSize);
     this.owned = { layers, staging: this.io, optimizer };
     registry.register(this, this.owned, this);
   }
 
-  /** Layer sizes, input first. */
-  get sizes(): readonly number[] { return this.options.layers; }
-  /** Number of weights and biases. */
-  get parameterCount(): number { return this.owned.layers.reduce((s, l) => s + l.paramCount, 0); }
+  /** The input size, then each layer's output size (for a list of numbers, options.layers). */
+  get sizes(): readonly number[] { return [this.stack[0]!.inSize, ...this.stack.map((e) => e.outSize)]; }
+  /** Number of parameters: weights and biases, γ and β, and the non-trainable moving statistics (as Keras's countParams). */
+  get parameterCount(): number { return this.owned.layers.reduce((s, l) => s + l.paramCount + l.stateCount, 0); }
   /** True after dispose(). */
   get isDisposed(): boolean { return this.disposed; }
 
-  private get inSize(): number { return this.options.layers[0]!; }
-  private get outSize(): number { return this.options.layers[this.options.layers.length - 1]!; }
-  private get layers(): Dense[] { return this.owned.layers; }
+  private get inSize(): number { return this.stack[0]!.inSize; }
+  private get outSize(): number { return this.stack[this.stack.length - 1]!.outSize; }
+  private get layers(): Layer[] { return this.owned.layers; }
+  /** The output layer (always dense: the list's validation says so). */
+  private get last(): Dense { return this.owned.layers[this.owned.layers.length - 1] as Dense; }
 
   /**
    * Outputs for x: number[] → number[], number[][] → number[][], Float32Array (row-major) →
@@ -141,7 +193,7 @@ export class Network {
     this.live('predict');
     const dst = options === undefined ? undefined : predictOut(options);
     const nOut = this.outSize;
-    const last = this.layers[this.layers.length - 1]!;
+    const last = this.last;
     if (this.io.capacity > 0) { // one sample, buffers planned: straight into wasm, no staging objects
       const nIn = this.inSize;
       const kind = writeSample(x, this.be.arena.f32, this.io.x >>> 2, nIn, 'x');
@@ -151,7 +203,7 @@ export class Network {
           if (i >= 0) throw nonFinite('x', x as Float32Array, i, nIn);
         }
         if (dst) checkOutLength(dst, 1, nOut);
-        this.forward(1, true);
+        this.forward(1, PREDICT_PASS);
         const f = this.be.arena.f32, at = last.a >>> 2;
         const res = dst ?? (kind === 'f32' ? new Float32Array(nOut) : new Array<number>(nOut));
         for (let j = 0; j < nOut; j++) res[j] = f[at + j]!;
@@ -166,48 +218,64 @@ export class Network {
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
       this.io.put(xb, this.io.x, start, rows);
-      this.forward(rows, true);
+      this.forward(rows, PREDICT_PASS);
       out.set(this.be.arena.view(last.a, rows * nOut), start * nOut);
     }
     if (dst) return dst;
     return xb.kind === 'flat' ? out : shapeLike(xb.kind, out, xb.rows, nOut);
   }
 
-  /** Forward values (net and out) of every layer for x. */
-  trace(x: BatchInput): Trace {
+  /**
+   * Forward values (net and out) of every layer for x, in inference mode (moving statistics, no
+   * dropout) or with `{ training: true }` as a training step runs them (batch statistics, the next
+   * step's dropout masks); changes nothing.
+   */
+  trace(x: BatchInput, options?: TraceOptions): Trace {
     this.live('trace');
+    const training = traceTraining(options);
     const xb = toBatch(x, this.inSize, 'x', true);
     this.io.reserve(xb.rows);
     this.io.put(xb, this.io.x, 0, xb.rows);
-    this.forward(xb.rows);
+    this.forward(xb.rows, training ? this.trainingPass(false) : INFERENCE);
     const arena = this.be.arena;
     return {
-      layers: this.layers.map((l) => ({
-        net: arena.view(l.z, xb.rows * l.outSize).slice(),
-        out: arena.view(l.a, xb.rows * l.outSize).slice(),
-      })),
+      layers: this.layers.map((l) => {
+        const out = arena.view(l.a, xb.rows * l.outSize).slice();
+        return { type: l.type, net: l.type === 'dense' ? arena.view((l as Dense).z, xb.rows * l.outSize).slice() : out, out };
+      }),
     };
   }
 
   /** Loss and gradients for the batch (x, y); changes nothing. */
-  gradients(x: BatchInput, y: TargetInput): Gradients {
+  gradients(x: BatchInput, y: TargetInput): Gradients<LayerGradientsOf<L>> {
     this.live('gradients');
     const rows = this.io.stage(x, y, this.options.loss);
-    this.forward(rows);
+    this.forward(rows, this.trainingPass(false));
     const loss = this.lossAndDelta(rows);
     this.backward(rows, true);
     const arena = this.be.arena;
     const fused = this.fusedLoss();
+    const copy = (p: number, n: number): Float32Array | null => (p ? arena.view(p, n).slice() : null);
     return {
       loss,
-      layers: this.layers.map((l, i) => ({
-        weights: arena.view(l.gw, l.outSize * l.inSize).slice(),
-        bias: l.hasBias ? arena.view(l.gb, l.outSize).slice() : null,
-        delta: arena.view(l.delta, rows * l.outSize).slice(),
-        outputGrad: i === this.layers.length - 1 && fused ? null : arena.view(l.dout, rows * l.outSize).slice(),
-      })),
+      layers: this.layers.map((l, i): AnyLayerGradients => {
+        const n = rows * l.outSize;
+        if (l.type === 'dense') {
+          const d = l as Dense;
+          return {
+            type: 'dense',
+            weights: arena.view(d.gw, d.outSize * d.inSize).slice(),
+            bias: copy(d.gb, d.outSize),
+            delta: arena.view(d.delta, n).slice(),
+            outputGrad: i === this.layers.length - 1 && fused ? null : arena.view(d.dout, n).slice(),
+          };
+        }
+        if (l.type === 'dropout') return { type: 'dropout', outputGrad: arena.view(l.dout, n).slice() };
+        const nl = l as BatchNormalization | LayerNormalization;
+        return { type: nl.type, gamma: nl.gamma ? copy(nl.ggamma, l.outSize) : null, beta: nl.beta ? copy(nl.gbeta, l.outSize) : null, outputGrad: arena.view(l.dout, n).slice() };
+      }),
       input: arena.view(this.io.dx, rows * this.inSize).slice(),
-    };
+    } as Gradients<LayerGradientsOf<L>>;
   }
 
   /** One SGD step on the batch (x, y); returns the loss before the step. */
@@ -215,8 +283,9 @@ export class Network {
     this.live('trainBatch');
     this.idle('trainBatch');
     const rows = this.io.stage(x, y, this.options.loss);
-    this.forward(rows);
-    const loss = this.lossAndDelta(rows);
+    this.forward(rows, this.trainingPass(true));
+    const loss = this.lossAndDelta(rows); // throws on a non-finite loss: nothing changed yet
+    this.commit();
     this.backward(rows, false);
     this.optimizer.step();
     return loss;
@@ -258,7 +327,7 @@ export class Network {
     const n = xb.rows;
     const batch = Math.min(o.batchSize, n);
     this.io.reserve(batch);
-    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.optimizer, this.shuffleRng, o.rollback !== false);
+    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.layers.flatMap((l) => l.state()), this.optimizer, this.shuffleRng, o.rollback !== false);
     this.fitting = true;
     try {
       return await runFit(this.engine(), xb, yb, val, o, batch, guard, this.shuffleRng);
@@ -290,9 +359,9 @@ export class Network {
     return toONNX(this, options);
   }
 
-  /** Rebuilds a network from `toJSON()` output (or its parsed JSON text). Validates everything before allocating. */
-  static fromJSON(json: unknown): Network {
-    return Network.restore(snapshotFromJSON(json));
+  /** Rebuilds a network from `toJSON()` output (or its parsed JSON text). Validates everything before allocating. L: what the file holds, as the type system cannot see it (default: sizes only; `LayerInput[]` for any). */
+  static fromJSON<L extends readonly LayerInput[] = readonly number[]>(json: unknown): Network<L> {
+    return Network.restore<L>(snapshotFromJSON(json));
   }
 
   /** Saves to `path`: `.wasmlp` (compact binary with a CRC32) or anything else as JSON. Atomic: a crash never leaves a half-written file. */
@@ -302,46 +371,74 @@ export class Network {
     await saveSnapshot(path, this.snapshot());
   }
 
-  /** Loads a network saved by `save` (format chosen by content: binary magic, else JSON). */
-  static async load(path: string): Promise<Network> {
-    return Network.restore(await loadSnapshot(path));
+  /** Loads a network saved by `save` (format chosen by content: binary magic, else JSON). L as for fromJSON. */
+  static async load<L extends readonly LayerInput[] = readonly number[]>(path: string): Promise<Network<L>> {
+    return Network.restore<L>(await loadSnapshot(path));
   }
 
-  /** Replaces every layer's weights (and biases). Validates all layers before changing any. */
+  /**
+   * Replaces every layer's parameters: one entry per layer, as getWeights returns them (dense
+   * `{ weights, bias }`, batch normalization `{ gamma, beta, movingMean, movingVariance }`, layer
+   * normalization `{ gamma, beta }`, dropout `{}`). Validates all layers before changing any.
+   */
   setWeights(layers: LayerWeightsInput[]): void {
     this.live('setWeights');
     this.idle('setWeights');
-    if (!Array.isArray(layers)) throw new ArgumentTypeError(`layers: expected an array of ${this.layers.length} { weights, bias } objects, got ${describe(layers)}`);
+    if (!Array.isArray(layers)) throw new ArgumentTypeError(`layers: expected an array of ${this.layers.length} entries (one per layer, as getWeights returns them), got ${describe(layers)}`);
     if (layers.length !== this.layers.length) {
-      throw new ShapeError(`layers: expected ${this.layers.length} layers (one per weight matrix of ${this.sizes.join('-')}), got ${layers.length}`);
+      throw new ShapeError(`layers: expected ${this.layers.length} layers (one entry per layer of ${this.describeStack()}), got ${layers.length}`);
     }
-    const staged = layers.map((entry, i) => {
-      const l = this.layers[i]!;
+    const writes: { batch: Batch; ptr: number; rows: number }[] = [];
+    layers.forEach((entry, i) => {
+      const l = this.layers[i]!, e = this.stack[i]!;
       const name = `layers[${i}]`;
-      if (entry === null || typeof entry !== 'object') throw new ArgumentTypeError(`${name}: expected { weights, bias }, got ${describe(entry)}`);
-      const wb = toBatch(entry.weights, l.inSize, `${name}.weights`);
-      if (wb.rows !== l.outSize || wb.kind === 'sample' && l.outSize !== 1) {
-        throw new ShapeError(`${name}.weights: expected ${l.outSize} rows × ${l.inSize} columns ([out][in]), got ${wb.rows} rows`);
+      const { trainable, state } = blocksOf(e);
+      const blocks = [...trainable, ...state];
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+        throw new ArgumentTypeError(`${name}: expected { ${blocks.map((b) => b.name).join(', ')} } for a ${l.type} layer, got ${describe(entry)}`);
       }
-      let bb: Batch | null = null;
-      if (l.hasBias) {
-        if (entry.bias === undefined || entry.bias === null) throw new ShapeError(`${name}.bias: expected ${l.outSize} numbers (the network has biases), got ${describe(entry.bias)}`);
-        if (!(entry.bias instanceof Float32Array) && Array.isArray(entry.bias) && Array.isArray(entry.bias[0])) {
-          throw new ShapeError(`${name}.bias: expected a flat array of ${l.outSize} numbers, got a nested array`);
+      const o = entry as Record<string, unknown>;
+      if (o.type !== undefined && o.type !== l.type) throw new ShapeError(`${name}.type: layer ${i} is a ${l.type} layer, got ${describe(o.type)}`);
+      const known = ['type', ...WEIGHT_KEYS[l.type]];
+      for (const k of Object.keys(o)) {
+        if (!known.includes(k)) {
+          const hint = suggest(k, known);
+          throw new ShapeError(`${name}.${k}: a ${l.type} layer has no such block${hint ? ` (did you mean '${hint}'?)` : ''}; it takes ${known.filter((n) => n !== 'type').join(', ') || 'nothing'}`);
         }
-        bb = toBatch(entry.bias, l.outSize, `${name}.bias`);
-        if (bb.rows !== 1) throw new ShapeError(`${name}.bias: expected ${l.outSize} numbers, got ${bb.rows * l.outSize}`);
-      } else if (entry.bias !== undefined && entry.bias !== null) {
-        throw new ShapeError(`${name}.bias: the network was built with bias: false, got ${describe(entry.bias)}`);
       }
-      return { wb, bb };
+      const ptrs = [...l.params().map((p) => p.param), ...l.state().map((p) => p.ptr)];
+      if (l.type === 'dense') {
+        const d = l as Dense;
+        const wb = toBatch(o.weights as BatchInput, d.inSize, `${name}.weights`);
+        if (wb.rows !== d.outSize || wb.kind === 'sample' && d.outSize !== 1) {
+          throw new ShapeError(`${name}.weights: expected ${d.outSize} rows × ${d.inSize} columns ([out][in]), got ${wb.rows} rows`);
+        }
+        writes.push({ batch: wb, ptr: d.w, rows: d.outSize });
+      }
+      blocks.forEach((b, j) => {
+        if (l.type === 'dense' && b.name === 'weights') return;
+        const v = o[b.name];
+        if (v === undefined || v === null) throw new ShapeError(`${name}.${b.name}: expected ${b.length} numbers (layer ${i} has ${b.name === 'bias' ? 'biases' : `a ${b.name}`}), got ${describe(v)}`);
+        if (!(v instanceof Float32Array) && Array.isArray(v) && Array.isArray(v[0])) {
+          throw new ShapeError(`${name}.${b.name}: expected a flat array of ${b.length} numbers, got a nested array`);
+        }
+        const bb = toBatch(v as BatchInput, b.length, `${name}.${b.name}`);
+        if (bb.rows !== 1) throw new ShapeError(`${name}.${b.name}: expected ${b.length} numbers, got ${bb.rows * b.length}`);
+        if (b.name === 'movingVariance') {
+          const vs = Array.from(bb.source as ArrayLike<number>), neg = vs.findIndex((x) => x < 0);
+          if (neg >= 0) throw new DomainError(`${name}.movingVariance: expected variances ≥ 0, value ${neg} is ${vs[neg]}`);
+        }
+        writes.push({ batch: bb, ptr: ptrs[j]!, rows: 1 });
+      });
+      for (const k of ['bias', 'gamma', 'beta'] as const) {
+        if (k in o && o[k] !== null && o[k] !== undefined && !blocks.some((b) => b.name === k)) {
+          const why = k === 'bias' ? `layer ${i} has no bias (useBias/bias false)` : `layer ${i} has no ${k} (${k === 'gamma' ? 'scale' : 'center'}: false)`;
+          throw new ShapeError(`${name}.${k}: ${why}, got ${describe(o[k])}`);
+        }
+      }
     });
     const f32 = this.be.arena.f32;
-    staged.forEach(({ wb, bb }, i) => {
-      const l = this.layers[i]!;
-      writeRows(wb, f32, l.w >>> 2, 0, l.outSize);
-      if (bb) writeRows(bb, f32, l.b >>> 2, 0, 1);
-    });
+    for (const w of writes) writeRows(w.batch, f32, w.ptr >>> 2, 0, w.rows);
   }
 
   /**
@@ -352,18 +449,19 @@ export class Network {
     this.live('summary');
     const rows = [['#', 'layer', 'activation', 'output', 'trainable', 'non-trainable']];
     rows.push(['0', 'input', '', String(this.inSize), '', '']);
-    this.layers.forEach((l, i) => rows.push([String(i + 1), 'dense', l.activation, String(l.outSize), l.paramCount.toLocaleString('en-US'), '0']));
-    const total = this.parameterCount.toLocaleString('en-US');
+    const n = (v: number): string => v.toLocaleString('en-US');
+    this.layers.forEach((l, i) => rows.push([String(i + 1), l.type, l.type === 'dense' ? (l as Dense).activation : '', String(l.outSize), n(l.paramCount), n(l.stateCount)]));
+    const trainable = this.layers.reduce((s, l) => s + l.paramCount, 0), fixed = this.layers.reduce((s, l) => s + l.stateCount, 0);
     const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: string[]): string => r.map((v, c) => (c >= 3 ? v.padStart(width[c]!) : v.padEnd(width[c]!))).join('  ').trimEnd();
     return [line(rows[0]!), line(width.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line),
-      `parameters: ${total} (trainable ${total}, non-trainable 0)`].join('\n');
+      `parameters: ${n(trainable + fixed)} (trainable ${n(trainable)}, non-trainable ${n(fixed)})`].join('\n');
   }
 
-  /** Copies of every layer's weights and biases. */
-  getWeights(): LayerWeights[] {
+  /** Copies of every layer's parameters, one entry per layer (narrow on `type`). */
+  getWeights(): LayerWeightsOf<L>[] {
     this.live('getWeights');
-    return this.layers.map((l) => l.weights());
+    return this.layers.map((l) => l.weights()) as LayerWeightsOf<L>[];
   }
 
   /** Frees the network's wasm memory. Any later call throws DisposedError. Safe to call twice. */
@@ -381,16 +479,18 @@ export class Network {
     const blocks: Float32Array[] = [];
     for (const l of this.layers) for (const p of l.params()) blocks.push(arena.view(p.param, p.length).slice());
     for (const slots of this.optimizer.state()) for (const s of slots) blocks.push(arena.view(s.ptr, s.length).slice());
+    for (const l of this.layers) for (const p of l.state()) blocks.push(arena.view(p.ptr, p.length).slice());
     return { options: { ...this.options }, blocks, iterations: this.optimizer.iterations, shuffleState: this.shuffleRng.state };
   }
 
-  private static restore(s: Snapshot): Network {
+  private static restore<L extends readonly LayerInput[]>(s: Snapshot): Network<L> {
     const { learningRate: _lr, ...options } = s.options;
-    const net = new Network(options);
+    const net = new Network<L>(options as unknown as NetworkOptions<L>);
     const arena = net.be.arena;
     const targets = [
       ...net.layers.flatMap((l) => l.params().map((p) => ({ ptr: p.param, length: p.length }))),
       ...net.optimizer.state().flat(),
+      ...net.layers.flatMap((l) => l.state()),
     ];
     if (targets.length !== s.blocks.length) {
       net.dispose();
@@ -412,19 +512,19 @@ export class Network {
       const rows = Math.min(chunk, xb.rows - start);
       this.io.put(xb, this.io.x, start, rows);
       this.io.put(yb, this.io.t, start, rows);
-      this.forward(rows, true);
+      this.forward(rows, PREDICT_PASS);
       total += this.lossSum(rows);
       const acc = this.accuracyOfStaged(rows);
       if (acc) { correct += acc[0]; judged += acc[1]; }
     }
-    const out: { loss: number; accuracy?: number } = { loss: this.options.reduction === 'mean' ? total / xb.rows : total };
+    const out: { loss: number; accuracy?: number } = { loss: (this.options.reduction === 'mean' ? total / xb.rows : total) + this.penalty() };
     if (judged > 0) out.accuracy = correct / judged;
     return out;
   }
 
   /** [correct, judged] for the staged rows (see accuracyCounts); null for outputs without an accuracy. */
   private accuracyOfStaged(rows: number): [number, number] | null {
-    const cols = this.outSize, f32 = this.be.arena.f32, p = this.layers[this.layers.length - 1]!.a >>> 2, t = this.io.t >>> 2;
+    const cols = this.outSize, f32 = this.be.arena.f32, p = this.last.a >>> 2, t = this.io.t >>> 2;
     return accuracyCounts(this.options.outputActivation, f32.subarray(p, p + rows * cols), f32.subarray(t, t + rows * cols), rows, cols);
   }
 
@@ -451,30 +551,52 @@ export class Network {
         gatherRows(xb, f32, this.io.x >>> 2, order, start, rows);
         gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
       },
-      forwardLoss: (rows) => { this.forward(rows); return this.lossAndDelta(rows, false); },
+      forwardLoss: (rows) => { this.forward(rows, this.trainingPass(true)); return this.lossAndDelta(rows, false); },
       accuracy: (rows) => this.accuracyOfStaged(rows),
-      backwardStep: (rows) => { this.backward(rows, false); this.optimizer.step(); },
+      backwardStep: (rows) => { this.commit(); this.backward(rows, false); this.optimizer.step(); },
       evaluate: (xb, yb) => this.evaluateBatches(xb, yb),
       live: () => this.live('fit'),
     };
   }
 
-  /** Forward pass of the staged rows; `inference` lets small batches take the faster gemv order (see Dense.forward). */
-  private forward(rows: number, inference = false): void {
+  /** A training pass at the optimizer's current step; `update`: also the moving statistics (a real step). */
+  private trainingPass(update: boolean): Pass {
+    return { training: true, update, fastSums: false, step: this.optimizer.iterations };
+  }
+
+  /** The staged state of the last training pass (moving statistics) becomes the layers'. */
+  private commit(): void {
+    for (const l of this.layers) l.commit();
+  }
+
+  /** Forward pass of the staged rows. */
+  private forward(rows: number, pass: Pass): void {
     let input = this.io.x;
-    for (const l of this.layers) { l.forward(input, rows, inference); input = l.a; }
+    for (const l of this.layers) { l.forward(input, rows, pass); input = l.a; }
   }
 
   /** Σ over the staged rows of the per-sample loss. */
   private lossSum(rows: number): number {
-    return LOSS[this.options.loss].sum(this.be.kernels, this.layers[this.layers.length - 1]!, this.io.t, rows, this.outSize);
+    return LOSS[this.options.loss].sum(this.be.kernels, this.last, this.io.t, rows, this.outSize);
   }
 
-  /** Loss of the staged batch (reduced) and δ of the output layer. */
+  /** The layers' l1/l2 penalties (Keras's regularizers), added to the reduced loss. */
+  private penalty(): number {
+    let p = 0;
+    for (const l of this.layers) p += l.penalty();
+    return p;
+  }
+
+  /** The layers as text: "784-dense 256-batchNormalization-…" for messages. */
+  private describeStack(): string {
+    return [String(this.inSize), ...this.stack.map((e) => (e.spec.type === 'dense' ? String(e.outSize) : e.spec.type))].join('-');
+  }
+
+  /** Loss of the staged batch (reduced, plus the penalties) and δ of the output layer. */
   private lossAndDelta(rows: number, check = true): number {
-    const last = this.layers[this.layers.length - 1]!;
+    const last = this.last;
     const scale = this.options.reduction === 'mean' ? 1 / rows : 1;
-    const loss = this.lossSum(rows) * scale;
+    const loss = this.lossSum(rows) * scale + this.penalty();
     const info = LOSS[this.options.loss];
     info.grad(this.be.kernels, last, this.io.t, rows, this.outSize, scale);
     if (!info.fusedWith) last.activationBackward(rows); // δ = dE/dout ⊙ f'(out)
@@ -528,3 +650,17 @@ function sliceBatch(b: Batch, start: number, count: number): Batch {
   return { ...b, rows: count, source: (b.source as readonly (readonly number[])[]).slice(start, start + count) };
 }
 
+/** trace's options checked: unknown keys (with "did you mean"), the type of training. */
+function traceTraining(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`trace options: expected an object such as { training: true }, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const k in o) {
+    if (!TRACE_KEYS.includes(k)) {
+      const hint = suggest(k, TRACE_KEYS);
+      throw new OptionError(`trace options.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${TRACE_KEYS.join(', ')}`);
+    }
+  }
+  if (o.training !== undefined && typeof o.training !== 'boolean') throw new ArgumentTypeError(`trace options.training: expected true or false, got ${describe(o.training)}`);
+  return o.training === true;
+}

@@ -4,6 +4,9 @@ import { ArgumentTypeError, OptionError, OutOfMemoryError, describe } from './er
 import { MAX_BYTES } from './wasm/memory.js';
 import { suggest } from './suggest.js';
 import type { OptimizerConfig } from './optim/index.js';
+import { isLayerList, paramCountOf, resolveLayerList, stackOf, type LayerInput, type LayerSpec } from './layers/stack.js';
+
+export type { LayerInput, LayerSpec } from './layers/stack.js';
 
 /** An optimizer by name (Keras defaults) or with its settings. */
 export type OptimizerOption =
@@ -26,16 +29,25 @@ export const REDUCTIONS = ['mean', 'sum'] as const;
 /** How a batch's per-sample losses (and so the gradients) combine. */
 export type Reduction = (typeof REDUCTIONS)[number];
 
-export interface NetworkOptions {
-  /** Layer sizes, input first: any length ≥ 2, every width ≥ 1. */
-  layers: readonly number[];
-  /** Hidden-layer activation, or one per hidden layer. Default 'sigmoid'. */
+/**
+ * A network's options. L is the `layers` option's type: inferred from a literal; as an annotation
+ * the default is a list of sizes, `NetworkOptions<LayerInput[]>` takes layer objects too.
+ */
+export interface NetworkOptions<L extends readonly LayerInput[] = readonly number[]> {
+  /**
+   * Layer sizes, input first (`[784, 256, 10]`: every layer dense), or a layer list: the input size,
+   * then numbers (dense layers) and layer objects (`{ type: 'dense', units, activation, l1, l2, useBias }`,
+   * `{ type: 'dropout', rate }`, `{ type: 'batchNormalization', momentum, epsilon, center, scale }`,
+   * `{ type: 'layerNormalization', epsilon, center, scale }`), the last one dense.
+   */
+  layers: L;
+  /** Hidden dense layers' activation, or one per hidden dense layer (a layer object's own activation wins). Default 'sigmoid'. */
   activation?: Activation | readonly Activation[];
-  /** Output activation. Default 'sigmoid'. */
+  /** Output activation (the last dense layer's). Default 'sigmoid'. */
   outputActivation?: OutputActivation;
   /** Default: 'crossEntropy' with a softmax output, else 'mse'. */
   loss?: Loss;
-  /** Biases on every layer. Default true. */
+  /** Biases on every dense layer (a layer object's useBias wins). Default true. */
   bias?: boolean;
   /** 'mean' (default) or 'sum' over the samples of a batch, for the loss and the gradients. */
   reduction?: Reduction;
@@ -59,11 +71,13 @@ export type DeepReadonly<T> =
   : T;
 
 /**
- * Options with every default filled in. A network's are frozen all the way down (`net.options.layers[0] = 3`
+ * Options with every default filled in (L as in NetworkOptions: as an annotation, a network of
+ * sizes; `ResolvedOptions<LayerInput[]>` is any network's). A network's are frozen all the way down (`net.options.layers[0] = 3`
  * throws in strict mode and is ignored otherwise): they describe the buffers it allocated.
  */
-export type ResolvedOptions = DeepReadonly<{
-  layers: number[];
+export type ResolvedOptions<L extends readonly LayerInput[] = readonly number[]> = DeepReadonly<{
+  /** As given when all numbers; else the input size and every layer with its settings filled in. */
+  layers: L extends readonly number[] ? number[] : (number | LayerSpec)[];
   activation: Activation[];
   outputActivation: OutputActivation;
   loss: Loss;
@@ -82,7 +96,7 @@ const KNOWN = ['layers', 'activation', 'outputActivation', 'loss', 'bias', 'redu
  * Validates user options (typed errors naming the option) and fills in defaults. The result is a
  * new object, frozen all the way down; the caller's object is only read (it may itself be frozen).
  */
-export function resolveOptions(options: unknown): ResolvedOptions {
+export function resolveOptions(options: unknown): ResolvedOptions<LayerInput[]> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentTypeError(`options: expected an object such as { layers: [2, 4, 1] }, got ${describe(options)}`);
   }
@@ -94,28 +108,44 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }
   }
   const layers = o.layers;
-  if (!Array.isArray(layers)) throw new OptionError(`options.layers: expected an array of layer sizes such as [2, 4, 1], got ${describe(layers)}`);
-  if (layers.length < 2) throw new OptionError(`options.layers: expected at least 2 sizes (input and output), got ${layers.length}`);
-  layers.forEach((n, i) => {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-      throw new OptionError(`options.layers[${i}]: expected an integer ≥ 1, got ${describe(n)}`);
-    }
-  });
+  if (!Array.isArray(layers)) throw new OptionError(`options.layers: expected an array of layer sizes such as [2, 4, 1] or a layer list, got ${describe(layers)}`);
+  if (layers.length < 2) throw new OptionError(`options.layers: expected at least 2 sizes (the input size and a layer), got ${layers.length}`);
+  const act = o.activation === undefined ? undefined
+    : Array.isArray(o.activation) ? o.activation.map((a, i) => oneOf(a, HIDDEN_ACTIVATIONS, `options.activation[${i}]`))
+    : oneOf(o.activation, HIDDEN_ACTIVATIONS, 'options.activation');
+  const outAct = o.outputActivation === undefined ? undefined : oneOf(o.outputActivation, OUTPUT_ACTIVATIONS, 'options.outputActivation');
+  const bias = o.bias === undefined ? true : o.bias;
+  if (typeof bias !== 'boolean') throw new OptionError(`options.bias: expected true or false, got ${describe(bias)}`);
+  let sizes: (number | LayerSpec)[];
+  let activation: Activation[];
+  let outputActivation: OutputActivation;
+  if (isLayerList(layers)) {
+    const list = resolveLayerList(layers, act, outAct, bias);
+    sizes = [list.input, ...list.layers];
+    activation = list.hidden;
+    outputActivation = list.output;
+  } else {
+    layers.forEach((n, i) => {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+        throw new OptionError(`options.layers[${i}]: expected an integer ≥ 1, got ${describe(n)}`);
+      }
+    });
+    sizes = [...(layers as number[])];
+    const hidden = layers.length - 2;
+    if (act === undefined) activation = new Array<Activation>(hidden).fill('sigmoid');
+    else if (Array.isArray(act)) {
+      if (act.length !== hidden) {
+        throw new OptionError(`options.activation: expected one activation per hidden layer (${hidden}), got an array of length ${act.length}`);
+      }
+      activation = act;
+    } else activation = new Array<Activation>(hidden).fill(act as Activation);
+    outputActivation = outAct ?? 'sigmoid';
+  }
   let params = 0;
-  for (let i = 1; i < layers.length; i++) params += (layers[i] as number) * ((layers[i - 1] as number) + 1);
+  for (const e of stackOf({ layers: sizes, activation, outputActivation, bias })) params += paramCountOf(e);
   if (params * 8 > MAX_BYTES) {
     throw new OutOfMemoryError(`options.layers: ${params} parameters need ${params * 8} bytes (weights and gradients), more than wasm32's 4 GiB`);
   }
-  const hidden = layers.length - 2;
-  let activation: Activation[];
-  if (o.activation === undefined) activation = new Array<Activation>(hidden).fill('sigmoid');
-  else if (Array.isArray(o.activation)) {
-    if (o.activation.length !== hidden) {
-      throw new OptionError(`options.activation: expected one activation per hidden layer (${hidden}), got an array of length ${o.activation.length}`);
-    }
-    activation = o.activation.map((a, i) => oneOf(a, HIDDEN_ACTIVATIONS, `options.activation[${i}]`));
-  } else activation = new Array<Activation>(hidden).fill(oneOf(o.activation, HIDDEN_ACTIVATIONS, 'options.activation'));
-  const outputActivation = o.outputActivation === undefined ? 'sigmoid' : oneOf(o.outputActivation, OUTPUT_ACTIVATIONS, 'options.outputActivation');
   const loss: Loss = o.loss === undefined ? defaultLoss(outputActivation) : oneOf(o.loss, LOSSES, 'options.loss');
   const needs = LOSS[loss].fusedWith;
   if (needs && outputActivation !== needs) {
@@ -125,8 +155,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (accepts && !accepts.includes(outputActivation)) {
     throw new OptionError(`options.loss: '${loss}' needs outputActivation ${accepts.length > 1 ? 'one of ' : ''}${accepts.map((a) => `'${a}'`).join(', ')}, got outputActivation '${outputActivation}'${LOSS[loss].pairingHint ?? ''}`);
   }
-  const bias = o.bias === undefined ? true : o.bias;
-  if (typeof bias !== 'boolean') throw new OptionError(`options.bias: expected true or false, got ${describe(bias)}`);
   const reduction = o.reduction === undefined ? 'mean' : oneOf(o.reduction, REDUCTIONS, 'options.reduction');
   if (o.learningRate !== undefined) positive(o.learningRate, 'options.learningRate');
   const optimizer = resolveOptimizer(o.optimizer, o.learningRate as number | undefined);
@@ -144,7 +172,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw new OptionError(`options.threads: expected 'auto' or an integer in [1, 256], got ${describe(threads)}`);
   }
   return Object.freeze({
-    layers: Object.freeze([...(layers as number[])]), activation: Object.freeze(activation), outputActivation, loss, bias, reduction,
+    layers: Object.freeze(sizes.map((e) => (typeof e === 'number' ? e : Object.freeze({ ...e })))), activation: Object.freeze(activation), outputActivation, loss, bias, reduction,
     optimizer: Object.freeze(optimizer), learningRate, seed, leakyReluAlpha, threads,
   });
 }

@@ -4,8 +4,9 @@ import type { Rng } from './random.js';
 import type { Backend } from './wasm/kernels.js';
 
 /**
- * fit's divergence guard: one arena block, allocated once per fit, into which every parameter and
- * optimizer-state block (and the optimizer's step count and the shuffle state) is copied before
+ * fit's divergence guard: one arena block, allocated once per fit, into which every parameter,
+ * optimizer-state and layer-state block (moving statistics; and the optimizer's step count and
+ * the shuffle state) is copied before
  * each step. With `keep` false (fit's `rollback: false`) nothing is allocated or copied: it only
  * records that a step was taken and scans the weights.
  */
@@ -19,11 +20,12 @@ export class Rollback {
   /** A step was taken in this fit. */
   stepped = false;
 
-  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], private readonly optimizer: Optimizer, private readonly rng: Rng, private readonly keep = true) {
+  constructor(private readonly be: Backend, params: readonly { param: number; length: number }[], state: readonly { ptr: number; length: number }[],
+    private readonly optimizer: Optimizer, private readonly rng: Rng, private readonly keep = true) {
     this.shuffleState = rng.state;
     this.params = params.map((p) => ({ ptr: p.param, length: p.length }));
     if (!keep) return;
-    const blocks = [...this.params, ...optimizer.state().flat()];
+    const blocks = [...this.params, ...optimizer.state().flat(), ...state];
     this.backup = be.arena.alloc(blocks.reduce((s, b) => s + b.length, 0));
     let at = this.backup;
     for (const b of blocks) { this.spans.push({ ptr: b.ptr, bytes: b.length * 4, at }); at += b.length * 4; }

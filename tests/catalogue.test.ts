@@ -120,7 +120,7 @@ beforeAll(async () => {
     ['hostile.wasmlp', (() => {
       const h = structuredClone(f.header) as Record<string, unknown> & { options: Record<string, unknown> };
       h.options.layers = [1_000_000_000, 1]; h.options.activation = [];
-      h.layers = [{ rows: 1, cols: 1_000_000_000 }];
+      h.layers = [{ type: 'dense', rows: 1, cols: 1_000_000_000 }];
       h.payloadFloats = 3 * 1_000_000_001;
       return buildWasmlp(h, f.payload);
     })()],
@@ -128,12 +128,12 @@ beforeAll(async () => {
       // within wasm32, consistent header, but the payload is far shorter than it claims
       const h = structuredClone(f.header) as Record<string, unknown> & { options: Record<string, unknown> };
       h.options.layers = [100_000_000, 1]; h.options.activation = [];
-      h.layers = [{ rows: 1, cols: 100_000_000 }];
+      h.layers = [{ type: 'dense', rows: 1, cols: 100_000_000 }];
       h.payloadFloats = 3 * 100_000_001;
       return buildWasmlp(h, f.payload);
     })()],
     ['hlen.wasmlp', (() => { const b = Buffer.from(good); b.writeUInt32LE(0x7fffffff, 8); return b; })()],
-    ['version2.wasmlp', (() => { const b = Buffer.from(good); b.writeUInt16LE(2, 6); return b; })()],
+    ['version3.wasmlp', (() => { const b = Buffer.from(good); b.writeUInt16LE(3, 6); return b; })()],
     ['nan.wasmlp', (() => { const p = Buffer.from(f.payload); p.writeFloatLE(NaN, 8); return buildWasmlp(f.header, p); })()],
     ['extra-header.wasmlp', buildWasmlp({ ...f.header, extra: true }, f.payload)],
     ['random.wasmlp', Buffer.concat([Buffer.from('WASMLP'), Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 37 + 11) & 0xff))])],
@@ -152,7 +152,7 @@ afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true });
 
 // ************* the catalogue *************
 
-const u = <T>(v: unknown): T => v as T; // for calls the type checker would (rightly) refuse
+const u = (v: unknown): never => v as never; // for calls the type checker would (rightly) refuse
 
 const rows: Row[] = [
   // --- new Network(options) ---
@@ -172,6 +172,21 @@ const rows: Row[] = [
   { entry: 'new Network', name: 'poisson with a linear output (log needs outputs ≥ 0)', run: () => new Network({ layers: [2, 1], outputActivation: 'linear', loss: 'poisson' }), error: OptionError, arg: 'options.loss', value: "got outputActivation 'linear'" },
   { entry: 'new Network', name: 'sparseCrossEntropy without softmax', run: () => new Network({ layers: [2, 2], loss: 'sparseCrossEntropy' }), error: OptionError, arg: 'options.loss', value: "got outputActivation 'sigmoid'" },
   { entry: 'new Network', name: 'more parameters than wasm32 holds', run: () => new Network({ layers: [100_000, 100_000, 100_000] }), error: OutOfMemoryError, arg: 'options.layers', value: '20000200000 parameters' },
+  // layer lists (tests/layers.test.ts has the semantics)
+  // 'batchNorm' is 9 edits from 'batchNormalization', beyond suggest()'s typo rule: the layer types also suggest the type a shortening starts
+  { entry: 'new Network', name: "layer type 'batchNorm' (a shortening), with a suggestion", run: () => new Network(u({ layers: [2, 3, { type: 'batchNorm' }, 2] })), error: OptionError, arg: 'options.layers[2].type', value: `got "batchNorm" (did you mean 'batchNormalization'?)` },
+  { entry: 'new Network', name: "layer type 'batchNormalisation', with a suggestion", run: () => new Network(u({ layers: [2, 3, { type: 'batchNormalisation' }, 2] })), error: OptionError, arg: 'options.layers[2].type', value: `got "batchNormalisation" (did you mean 'batchNormalization'?)` },
+  { entry: 'new Network', name: "dense option 'unit', with a suggestion", run: () => new Network(u({ layers: [2, { type: 'dense', unit: 3 }, 2] })), error: OptionError, arg: 'options.layers[1].unit', value: "did you mean 'units'?" },
+  { entry: 'new Network', name: 'dropout rate 1', run: () => new Network({ layers: [2, 3, { type: 'dropout', rate: 1 }, 2] }), error: OptionError, arg: 'options.layers[2].rate', value: 'got 1' },
+  { entry: 'new Network', name: 'dropout rate -0.1', run: () => new Network({ layers: [2, 3, { type: 'dropout', rate: -0.1 }, 2] }), error: OptionError, arg: 'options.layers[2].rate', value: 'got -0.1' },
+  { entry: 'new Network', name: 'dropout rate missing', run: () => new Network(u({ layers: [2, 3, { type: 'dropout' }, 2] })), error: OptionError, arg: 'options.layers[2].rate', value: 'got undefined' },
+  { entry: 'new Network', name: 'a normalization layer first', run: () => new Network({ layers: [2, { type: 'layerNormalization' }, 2] }), error: OptionError, arg: 'options.layers[1]', value: 'a layerNormalization layer cannot come first' },
+  { entry: 'new Network', name: 'last layer not dense', run: () => new Network(u({ layers: [2, 3, { type: 'dropout', rate: 0.1 }] })), error: OptionError, arg: 'options.layers[2]', value: 'got a dropout layer' },
+  { entry: 'new Network', name: 'softmax on a hidden dense layer', run: () => new Network({ layers: [2, { type: 'dense', units: 3, activation: 'softmax' }, 2] }), error: OptionError, arg: 'options.layers[1].activation', value: "'softmax'" },
+  { entry: 'new Network', name: 'batch normalization momentum 1.5', run: () => new Network({ layers: [2, 3, { type: 'batchNormalization', momentum: 1.5 }, 2] }), error: OptionError, arg: 'options.layers[2].momentum', value: 'got 1.5' },
+  { entry: 'new Network', name: 'batch normalization epsilon 0', run: () => new Network({ layers: [2, 3, { type: 'batchNormalization', epsilon: 0 }, 2] }), error: OptionError, arg: 'options.layers[2].epsilon', value: 'got 0' },
+  { entry: 'new Network', name: 'negative l2', run: () => new Network({ layers: [2, { type: 'dense', units: 3, l2: -0.01 }, 2] }), error: OptionError, arg: 'options.layers[1].l2', value: 'got -0.01' },
+  { entry: 'new Network', name: "outputActivation contradicting the last layer's activation", run: () => new Network({ layers: [2, 3, { type: 'dense', units: 2, activation: 'softmax' }], outputActivation: 'sigmoid' }), error: OptionError, arg: 'options.outputActivation', value: "'sigmoid' contradicts options.layers[2].activation 'softmax'" },
 
   // --- predict / trace ---
   { entry: 'predict', name: 'wrong sample length', run: (n) => n.predict([1, 2, 3]), error: ShapeError, arg: 'x', value: 'got an array of length 3' },
@@ -189,6 +204,8 @@ const rows: Row[] = [
   { entry: 'predict', name: 'a { data, rows, cols } whose rows disagree with data', run: (n) => n.predict({ data: new Float32Array(4), rows: 3, cols: 2 }), error: ShapeError, arg: 'x.data', value: 'got 4' },
   { entry: 'predict', name: 'a batch beyond wasm32 memory', net: 'wide', run: (n) => n.predict(new Float32Array(1024)), error: OutOfMemoryError, arg: 'x', value: 'a batch of 1024 rows' },
   { entry: 'trace', name: 'a row of nulls', run: (n) => n.trace(u([[1, 2], [null, 1]])), error: ArgumentTypeError, arg: 'x[1][0]', value: 'got null' },
+  { entry: 'trace', name: "options typo 'trainng', with a suggestion", run: (n) => n.trace([1, 2], u({ trainng: true })), error: OptionError, arg: 'trace options.trainng', value: "did you mean 'training'?" },
+  { entry: 'trace', name: 'options.training not a boolean', run: (n) => n.trace([1, 2], u({ training: 'yes' })), error: ArgumentTypeError, arg: 'trace options.training', value: 'got "yes"' },
 
   // --- gradients ---
   { entry: 'gradients', name: 'y missing', run: (n) => n.gradients([1, 2], u(undefined)), error: ArgumentTypeError, arg: 'y', value: 'got undefined' },
@@ -243,6 +260,8 @@ const rows: Row[] = [
   { entry: 'setWeights', name: 'bias of the wrong length', run: (n) => n.setWeights([{ weights: [[1, 2], [1, 2], [1, 2]], bias: [1, 2] }, { weights: [[1, 2, 3], [4, 5, 6]], bias: [0, 0] }]), error: ShapeError, arg: 'layers[0].bias', value: 'got an array of length 2' },
   { entry: 'setWeights', name: 'a layer that is null', run: (n) => n.setWeights(u([null, null])), error: ArgumentTypeError, arg: 'layers[0]', value: 'got null' },
   { entry: 'setWeights', name: 'not an array', run: (n) => n.setWeights(u('w')), error: ArgumentTypeError, arg: 'layers', value: 'got "w"' },
+  { entry: 'setWeights', name: 'the wrong layer type for a layer', run: (n) => n.setWeights(u([{ type: 'batchNormalization', gamma: [1, 1, 1], beta: [0, 0, 0], movingMean: [0, 0, 0], movingVariance: [1, 1, 1] }, { weights: [[1, 2, 3], [4, 5, 6]], bias: [0, 0] }])), error: ShapeError, arg: 'layers[0].type', value: 'got "batchNormalization"' },
+  { entry: 'setWeights', name: 'a normalization block on a dense layer', run: (n) => n.setWeights(u([{ weights: [[1, 2], [1, 2], [1, 2]], bias: [0, 0, 0], gamma: [1, 1, 1] }, { weights: [[1, 2, 3], [4, 5, 6]], bias: [0, 0] }])), error: ShapeError, arg: 'layers[0].gamma', value: 'a dense layer has no such block' },
 
   // --- fromJSON ---
   { entry: 'fromJSON', name: 'null', run: () => Network.fromJSON(null), error: FormatError, arg: 'model', value: 'got null' },
@@ -250,7 +269,7 @@ const rows: Row[] = [
   { entry: 'fromJSON', name: 'a missing field', run: () => Network.fromJSON(json((j) => { delete (j as Record<string, unknown>).optimizer; })), error: FormatError, arg: 'model.optimizer', value: 'missing' },
   { entry: 'fromJSON', name: 'an extra field', run: () => Network.fromJSON(json((j) => { (j as Record<string, unknown>).comment = 'hi'; })), error: FormatError, arg: 'model.comment', value: 'unknown field' },
   { entry: 'fromJSON', name: 'an extra field inside a layer', run: () => Network.fromJSON(json((j) => { j.layers[1]!.scale = 2; })), error: FormatError, arg: 'model.layers[1].scale', value: 'unknown field' },
-  { entry: 'fromJSON', name: 'version 2', run: () => Network.fromJSON(json((j) => { j.version = 2; })), error: FormatError, arg: 'model.version', value: 'got 2' },
+  { entry: 'fromJSON', name: 'version 3', run: () => Network.fromJSON(json((j) => { j.version = 3; })), error: FormatError, arg: 'model.version', value: 'got 3' },
   { entry: 'fromJSON', name: 'a weight block of the wrong length', run: () => Network.fromJSON(json((j) => { j.layers[0]!.weights = b64([1, 2, 3]); })), error: FormatError, arg: 'model.layers[0].weights', value: 'got 16' },
   { entry: 'fromJSON', name: 'Infinity inside a weight block', run: () => Network.fromJSON(json((j) => { j.layers[1]!.weights = b64([0, 0, Infinity, 0, 0, 0]); })), error: FormatError, arg: 'model.layers[1].weights', value: 'value 2 is Infinity' },
   { entry: 'fromJSON', name: 'optimizer state missing a block', run: () => Network.fromJSON(json((j) => { (j.optimizer.state as string[]).pop(); })), error: FormatError, arg: 'model.optimizer.state', value: 'got an array of length 7' },
@@ -266,7 +285,7 @@ const rows: Row[] = [
   { entry: 'load', name: 'hostile header: layers [1000000000, 1], consistent', run: () => Network.load(file('hostile.wasmlp')), error: FormatError, arg: 'hostile.wasmlp header.options', value: '1000000001 parameters' },
   { entry: 'load', name: 'header claims 300000003 floats, the file has a few', run: () => Network.load(file('big.wasmlp')), error: FormatError, arg: 'big.wasmlp', value: 'for 300000003 floats' },
   { entry: 'load', name: 'header length past the end', run: () => Network.load(file('hlen.wasmlp')), error: FormatError, arg: 'hlen.wasmlp', value: 'header length 2147483647' },
-  { entry: 'load', name: 'format version 2', run: () => Network.load(file('version2.wasmlp')), error: FormatError, arg: 'version2.wasmlp', value: 'the file has version 2' },
+  { entry: 'load', name: 'format version 3', run: () => Network.load(file('version3.wasmlp')), error: FormatError, arg: 'version3.wasmlp', value: 'the file has version 3' },
   { entry: 'load', name: 'NaN in the payload (CRC recomputed)', run: () => Network.load(file('nan.wasmlp')), error: FormatError, arg: 'nan.wasmlp block 0', value: 'value 2 is NaN' },
   { entry: 'load', name: 'an extra header field', run: () => Network.load(file('extra-header.wasmlp')), error: FormatError, arg: 'extra-header.wasmlp header.extra', value: 'unknown field' },
   { entry: 'load', name: 'random bytes behind the magic', run: () => Network.load(file('random.wasmlp')), error: FormatError, arg: 'random.wasmlp', value: 'the file has version 12299' },

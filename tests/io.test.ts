@@ -97,16 +97,18 @@ describe('toJSON / fromJSON', () => {
     const net = await trained();
     const j = net.toJSON();
     expect(j.format).toBe('wasmlp');
-    expect(j.version).toBe(1);
+    expect(j.version).toBe(2);
     expect(j.options.layers).toEqual([4, 6, 3]);
     expect(j.options.optimizer).toEqual({ type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
     expect(j.optimizer.iterations).toBe(6); // 2 epochs × ceil(10 / 4) steps
     expect(j.optimizer.state).toHaveLength(4 * 2); // adam: m and v for 4 parameter blocks
     net.getWeights().forEach((l, i) => {
-      expect(j.layers[i]!.rows).toBe(l.rows);
-      expect(j.layers[i]!.cols).toBe(l.cols);
-      expect(f32bits(fromB64(j.layers[i]!.weights))).toEqual(f32bits(l.weights));
-      expect(f32bits(fromB64(j.layers[i]!.bias!))).toEqual(f32bits(l.bias!));
+      const e = j.layers[i]!;
+      if (e.type !== 'dense') throw new Error(`layer ${i} is ${e.type}`);
+      expect(e.rows).toBe(l.rows);
+      expect(e.cols).toBe(l.cols);
+      expect(f32bits(fromB64(e.weights))).toEqual(f32bits(l.weights));
+      expect(f32bits(fromB64(e.bias!))).toEqual(f32bits(l.bias!));
     });
     net.dispose();
   });
@@ -188,7 +190,7 @@ describe('.wasmlp layout', () => {
     const bytes = await readFile(path);
     expect(bytes.toString('latin1', 0, 6)).toBe('WASMLP');
     const f = parseWasmlp(bytes);
-    expect(f.version).toBe(1);
+    expect(f.version).toBe(2);
     expect(f.header.format).toBe('wasmlp');
     expect((f.header.options as { layers: number[] }).layers).toEqual([4, 6, 3]);
     expect(f.start % 4).toBe(0);
@@ -260,12 +262,12 @@ describe('corrupt, truncated and hostile .wasmlp files → FormatError naming th
     const h = structuredClone(f.header) as Record<string, unknown> & { options: { layers: number[]; activation: string[] } };
     h.options.layers = [1_000_000_000, 1];
     h.options.activation = []; // no hidden layers
-    h.layers = [{ rows: 1, cols: 1_000_000_000 }];
+    h.layers = [{ type: 'dense', rows: 1, cols: 1_000_000_000 }];
     h.payloadFloats = 3 * (1_000_000_000 + 1);
     await expectFormatError(() => loadBytes('huge.wasmlp', buildWasmlp(h, f.payload)), /header\.options: options\.layers: .*4 GiB/);
     // within wasm32's limit (10^8 inputs) the header passes, and the payload length gives it away
     h.options.layers = [100_000_000, 1];
-    h.layers = [{ rows: 1, cols: 100_000_000 }];
+    h.layers = [{ type: 'dense', rows: 1, cols: 100_000_000 }];
     h.payloadFloats = 3 * (100_000_000 + 1);
     await expectFormatError(() => loadBytes('big.wasmlp', buildWasmlp(h, f.payload)), /expected \d+ bytes for 300000003 floats, the file has \d+ \(truncated\)/);
   });
@@ -273,17 +275,19 @@ describe('corrupt, truncated and hostile .wasmlp files → FormatError naming th
   it('a header whose sizes disagree with its options, or with the payload', async () => {
     const f = parseWasmlp(good);
     const h = structuredClone(f.header) as Record<string, unknown>;
-    h.layers = [{ rows: 6, cols: 4 }, { rows: 3, cols: 7 }];
+    h.layers = [{ type: 'dense', rows: 6, cols: 4 }, { type: 'dense', rows: 3, cols: 7 }];
     await expectFormatError(() => loadBytes('shape.wasmlp', buildWasmlp(h, f.payload)), /layers\[1\]: expected rows 3 × cols 6, got 3 × 7/);
     const h2 = structuredClone(f.header) as Record<string, unknown>;
     h2.payloadFloats = 10;
     await expectFormatError(() => loadBytes('count.wasmlp', buildWasmlp(h2, f.payload)), /payloadFloats: the options need 153 floats, the header says 10/);
   });
 
-  it('version 2', async () => {
+  it('version 3 (not yet written), and a header whose version contradicts the file\'s', async () => {
     const bad = Buffer.from(good);
-    bad.writeUInt16LE(2, 6);
-    await expectFormatError(() => loadBytes('v2.wasmlp', bad), /reads format version 1, the file has version 2/);
+    bad.writeUInt16LE(3, 6);
+    await expectFormatError(() => loadBytes('v3.wasmlp', bad), /reads format versions 1 and 2, the file has version 3/);
+    const f = parseWasmlp(good);
+    await expectFormatError(() => loadBytes('v1v2.wasmlp', buildWasmlp(f.header, f.payload, { version: 1 })), /header\.version: 2 contradicts the file's version 1/);
   });
 
   it('a header length pointing past the end, and a header that is not JSON', async () => {
@@ -352,7 +356,7 @@ describe('corrupt and hostile JSON → FormatError naming the problem, nothing a
   });
 
   it('NaN and Infinity inside a weight block', async () => {
-    const w = Array.from(fromB64(good.layers[0]!.weights));
+    const w = Array.from(fromB64((good.layers[0] as { weights: string }).weights));
     w[3] = NaN;
     await both('nan', edited((j) => { j.layers[0].weights = b64(w); }), /model\.layers\[0\]\.weights: value 3 is NaN, expected a finite number/);
     w[3] = 0; w[20] = -Infinity;
@@ -360,17 +364,17 @@ describe('corrupt and hostile JSON → FormatError naming the problem, nothing a
   });
 
   it('version 2, a wrong format tag, bad options', async () => {
-    await both('v2', edited((j) => { j.version = 2; }), /model\.version: this wasmlp reads format version 1, got 2/);
+    await both('v3', edited((j) => { j.version = 3; }), /model\.version: this wasmlp reads format versions 1 and 2, got 3/);
     await both('fmt', edited((j) => { j.format = 'keras'; }), /model\.format: expected 'wasmlp', got "keras"/);
     await both('opt', edited((j) => { j.options.activation = ['sigmod']; }), /model\.options: options\.activation\[0\]: .*did you mean 'sigmoid'/);
   });
 
   it('hostile sizes: layers [1000000000, 1], and [100000000, 1] with blocks too short for them', async () => {
-    await both('huge', edited((j) => { j.options.layers = [1_000_000_000, 1]; j.options.activation = []; j.layers = [{ rows: 1, cols: 1_000_000_000, weights: '', bias: '' }]; }), /model\.options: options\.layers: .*4 GiB/);
+    await both('huge', edited((j) => { j.options.layers = [1_000_000_000, 1]; j.options.activation = []; j.layers = [{ type: 'dense', rows: 1, cols: 1_000_000_000, weights: '', bias: '' }]; }), /model\.options: options\.layers: .*4 GiB/);
     await both('big', edited((j) => {
       j.options.layers = [100_000_000, 1];
       j.options.activation = [];
-      j.layers = [{ rows: 1, cols: 100_000_000, weights: b64([1, 2]), bias: b64([0]) }];
+      j.layers = [{ type: 'dense', rows: 1, cols: 100_000_000, weights: b64([1, 2]), bias: b64([0]) }];
       j.optimizer.state = [b64([0]), b64([0]), b64([0]), b64([0])];
     }), /model\.layers\[0\]\.weights: expected 533333336 base64 characters \(100000000 float32s\), got 12/);
   });

@@ -167,7 +167,7 @@ describe('options.input / options.output: standardization and target scaling ins
       expect(() => toONNX(net, { output: { mean: 0, std: 0 } })).toThrow(/toONNX: options.output.std\[0\]: expected a nonzero number, got 0/);
       expect(() => toONNX(net, { input: { mean: [Number.NaN, 0], std: 1 } })).toThrow(/options.input.mean\[0\]: expected a finite number, got NaN/);
       expect(() => toONNX(net, { input: { mean: '0', std: 1 } as never })).toThrow(ArgumentTypeError);
-      expect(() => toONNX(net, { scale: 1 } as never)).toThrow(/toONNX: options.scale: unknown option \(known: input, output\)/);
+      expect(() => toONNX(net, { scale: 1 } as never)).toThrow(/toONNX: options.scale: unknown option \(known: input, output, opset, foldBatchNorm\)/);
     } finally {
       net.dispose();
     }

@@ -30,7 +30,8 @@ export function buildWasmlp(header: unknown, payload: Buffer, opts: { version?: 
   const start = (12 + h.length + 3) & ~3;
   const out = Buffer.alloc(start + payload.length + 4);
   out.write('WASMLP', 0, 'latin1');
-  out.writeUInt16LE(opts.version ?? 1, 6);
+  const hv = (header as { version?: unknown } | null)?.version;
+  out.writeUInt16LE(opts.version ?? (hv === 1 ? 1 : 2), 6); // the file's version says what its header says (1 or 2; 2 for anything else)
   out.writeUInt32LE(h.length, 8);
   h.copy(out, 12);
   payload.copy(out, start);

@@ -1,10 +1,53 @@
-import { ACTIVATIONS, EP_BACKWARD, activateGrad, type OutputActivation } from '../activations.js';
+import { ACTIVATIONS, EP_BACKWARD, OUTPUT_ACTIVATIONS, activateGrad, type OutputActivation } from '../activations.js';
+import { OptionError, describe } from '../errors.js';
+import { suggest } from '../suggest.js';
 import type { Backend } from '../wasm/kernels.js';
-import type { InputGradEpilogue, Layer, LayerWeights } from './layer.js';
+import type { DenseWeights, InputGradEpilogue, Layer, Pass } from './layer.js';
 import type { Epilogue, Matmul } from '../wasm/threads.js';
 import type { Rng } from '../random.js';
 import type { ParamRef } from '../optim/index.js';
 
+
+/** `{ type: 'dense', units, … }` as resolved: the network-level defaults filled in. */
+export interface DenseSpec {
+  type: 'dense';
+  units: number;
+  /** Default: the network's `activation` (hidden layers) or `outputActivation` (the last layer). */
+  activation: OutputActivation;
+  /** Keras's regularizers on the weights (not the bias): penalty l1·Σ|W| + l2·ΣW². Default 0. */
+  l1: number;
+  l2: number;
+  /** Default: the network's `bias`. */
+  useBias: boolean;
+}
+
+export const DENSE_KEYS = ['type', 'units', 'activation', 'l1', 'l2', 'useBias'] as const;
+
+/** A dense entry of a layer list validated; the activation (undefined when not given) and useBias are filled in by the stack. */
+export function resolveDense(o: Record<string, unknown>, where: string): Omit<DenseSpec, 'activation' | 'useBias'> & { activation?: OutputActivation; useBias?: boolean } {
+  const units = o.units;
+  if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new OptionError(`${where}.units: expected an integer ≥ 1, got ${describe(units)}`);
+  const out: Omit<DenseSpec, 'activation' | 'useBias'> & { activation?: OutputActivation; useBias?: boolean } = { type: 'dense', units, l1: reg(o.l1, `${where}.l1`), l2: reg(o.l2, `${where}.l2`) };
+  if (o.activation !== undefined) {
+    const a = o.activation;
+    if (typeof a !== 'string' || !(OUTPUT_ACTIVATIONS as readonly string[]).includes(a)) {
+      const hint = typeof a === 'string' ? suggest(a, OUTPUT_ACTIVATIONS) : undefined;
+      throw new OptionError(`${where}.activation: expected one of ${OUTPUT_ACTIVATIONS.map((v) => `'${v}'`).join(', ')}, got ${describe(a)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+    out.activation = a as OutputActivation;
+  }
+  if (o.useBias !== undefined) {
+    if (typeof o.useBias !== 'boolean') throw new OptionError(`${where}.useBias: expected true or false, got ${describe(o.useBias)}`);
+    out.useBias = o.useBias;
+  }
+  return out;
+}
+
+function reg(v: unknown, name: string): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OptionError(`${name}: expected a finite number ≥ 0, got ${describe(v)}`);
+  return v;
+}
 
 /**
  * Row counts up to which the forward product skips the packed matmul for the kernels of
@@ -24,6 +67,8 @@ const HSUM_ROWS = 2;
  * per-batch buffers; forward and backward only call kernels.
  */
 export class Dense implements Layer {
+  readonly type = 'dense';
+  readonly stateCount = 0;
   readonly w: number;
   readonly b: number; // 0 without bias
   readonly gw: number;
@@ -45,6 +90,9 @@ export class Dense implements Layer {
     readonly activation: OutputActivation,
     readonly alpha: number,
     readonly hasBias: boolean,
+    /** Keras's l1 and l2 regularizers on W: penalty l1·Σ|W| + l2·ΣW². */
+    readonly l1 = 0,
+    readonly l2 = 0,
   ) {
     const arena = be.arena;
     const n = outSize * inSize;
@@ -106,13 +154,13 @@ export class Dense implements Layer {
    * z = x·Wᵀ (+ b), a = f(z) for `rows` rows of x (ptr to [rows, in]): one product, with the bias
    * and the activation applied in its store (softmax, per row, after it). A few rows take the
    * gemv kernels (W read in place); `inference` allows the faster one whose sums are in another
-   * order (predict, evaluate), otherwise every row gets the bits of the packed product.
+   * order (predict, evaluate: `pass.fastSums`), otherwise every row gets the bits of the packed product.
    */
-  forward(x: number, rows: number, inference = false): void {
+  forward(x: number, rows: number, pass: Pass): void {
     const { inSize: nIn, outSize: nOut } = this;
     const threaded = this.mm.maxThreads > 1;
     const e = this.fwdEp;
-    if (inference && rows <= HSUM_ROWS) {
+    if (pass.fastSums && rows <= HSUM_ROWS) {
       this.be.kernels.gemv_f32_nt_hsum(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, e.bias, e.ep, e.out2, e.alpha);
     } else if (rows <= (threaded ? GEMV_ROWS.threaded : GEMV_ROWS.single)) {
       this.be.kernels.gemv_f32_nt(this.z, x, this.w, rows, nOut, nIn, nIn * 4, nIn * 4, nOut * 4, e.bias, e.ep, e.out2, e.alpha);
@@ -141,11 +189,20 @@ export class Dense implements Layer {
   backward(x: number, rows: number, dx: number, prev: InputGradEpilogue | null = null): void {
     const { inSize: nIn, outSize: nOut } = this;
     this.mm.run('tn', this.gw, this.delta, x, nOut, nIn, rows, nOut * 4, nIn * 4, nIn * 4, 0, this.gradEp);
+    if (this.l1 !== 0 || this.l2 !== 0) this.be.kernels.l1l2_grad_f32(this.gw, this.w, nOut * nIn, this.l1, this.l2);
     if (!dx) return;
     const e = this.dxEp;
     if (prev) { e.ep = prev.ep; e.out2 = prev.delta; e.y = prev.y; e.alpha = prev.alpha; }
     else { e.ep = 0; e.out2 = 0; e.y = 0; }
     this.mm.run('nn', dx, this.delta, this.w, rows, nIn, nOut, nOut * 4, nIn * 4, nIn * 4, 0, e);
+  }
+
+  commit(): void { /* nothing staged */ }
+
+  /** l1·Σ|W| + l2·ΣW² (Keras's regularizers; biases are not penalized), summed in float64; backward adds l1·sign(W) + 2·l2·W to ∇W. */
+  penalty(): number {
+    if (this.l1 === 0 && this.l2 === 0) return 0;
+    return this.be.kernels.l1l2_penalty_f32(this.w, this.outSize * this.inSize, this.l1, this.l2);
   }
 
   /** Parameter/gradient pairs for an optimizer. */
@@ -155,10 +212,13 @@ export class Dense implements Layer {
     return out;
   }
 
+  state(): { ptr: number; length: number }[] { return []; }
+
   /** Copies of the weights ([out, in]) and biases. */
-  weights(): LayerWeights {
+  weights(): DenseWeights {
     const arena = this.be.arena;
     return {
+      type: 'dense',
       weights: arena.view(this.w, this.outSize * this.inSize).slice(),
       bias: this.hasBias ? arena.view(this.b, this.outSize).slice() : null,
       rows: this.outSize,
