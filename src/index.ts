@@ -12,5 +12,5 @@ export {
   OutOfMemoryError, DisposedError, FormatError, DivergenceError, FileError, BusyError,
 } from './errors.js';
 export { WorkerError } from './wasm/threads.js';
-export { toONNX, ONNX_OPSET, ONNX_IR_VERSION, ONNX_INPUT, ONNX_OUTPUT } from './onnx.js';
-export type { OnnxOptions, OnnxScale } from './onnx.js';
+export { toONNX, ONNX_OPSET, ONNX_IR_VERSION, ONNX_IR_VERSIONS, ONNX_INPUT, ONNX_OUTPUT } from './onnx.js';
+export type { OnnxOptions, OnnxScale, OnnxOpset } from './onnx.js';

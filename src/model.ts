@@ -353,7 +353,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     return encodeJSON(this.snapshot());
   }
 
-  /** The network as an ONNX model (Gemm + activation nodes, IR 7, opset 13); needs the optional package protobufjs. */
+  /** The network as an ONNX model (see toONNX in src/onnx.ts: Gemm + activation nodes per dense layer, the other layers as at inference; opset 13 or 17); needs the optional package protobufjs. */
   toONNX(options?: OnnxOptions): Uint8Array {
     this.live('toONNX');
     return toONNX(this, options);

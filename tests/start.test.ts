@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network } from '../src/index.js';
+import { Network, type LayerInput } from '../src/index.js';
 import { CLASSES, loadDigits, splitDigits } from '../examples/mnist.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -112,4 +112,37 @@ describe('npm start (MNIST demo) on 1,000 digits, 2 epochs', () => {
     expect(plain).not.toMatch(/\x1b\[(1|2|3\d|22|39)m/);
     expect(plain).toContain('test accuracy: ');
   });
+});
+
+describe('npm start --bn-dropout: the layer-list variant (batchNormalization + dropout after the hidden layer)', () => {
+  it('trains, reports its network, and saves a model file whose moving statistics predict what it printed', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'wasmlp-start-bn-'));
+    try {
+      const model = join(tmp, 'bn.wasmlp');
+      const r = demo(['--digits', '1000', '--epochs', '2', '--bn-dropout', '--out', model]);
+      expect(r.status, r.stderr).toBe(0);
+      // 784·128 + 128 + 4·128 (γ, β, moving mean, moving variance) + 128·10 + 10 = 102,282
+      expect(r.stdout).toContain('network  784-128-10 with batchNormalization + dropout(0.2) after the hidden layer (102,282 parameters), relu + softmax');
+      const acc = /^test accuracy: (\d+\.\d\d)% \((\d+) of 200 test digits\)$/m.exec(r.stdout);
+      expect(acc).not.toBeNull();
+      expect(Number(acc![1])).toBeGreaterThan(75); // chance is 10%
+      const net = await Network.load<LayerInput[]>(model);
+      expect(net.sizes).toEqual([784, 128, 128, 128, 10]);
+      const bn = net.getWeights()[1]!;
+      expect(bn.type).toBe('batchNormalization');
+      if (bn.type === 'batchNormalization') expect(bn.movingVariance.some((v) => v !== 1)).toBe(true); // trained: not the initial ones
+      const { test } = splitDigits(loadDigits(), 42, 1000);
+      const p = net.predict(test.x); // inference: moving statistics, no dropout
+      net.dispose();
+      let correct = 0;
+      for (let i = 0; i < 200; i++) {
+        let best = 0;
+        for (let j = 1; j < CLASSES; j++) if (p[i * CLASSES + j]! > p[i * CLASSES + best]!) best = j;
+        if (best === test.labels[i]) correct++;
+      }
+      expect(Number(acc![2])).toBe(correct);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
