@@ -22,7 +22,26 @@ export function dropout_forward_f32(y: usize, mask: usize, x: usize, count: i32,
   const key = (<u64>key_hi << 32) | <u64>key_lo;
   const hi = <u64>step << 32;
   const keep = <f32>(1.0 / (1.0 - rate));
-  for (let i = 0; i < count; i++) {
+  // two elements per step in i64x2 lanes (the same integer operations as the scalar tail, so the same bits)
+  const vkey = i64x2.splat(<i64>(key + GOLDEN));
+  const vg = i64x2.splat(<i64>GOLDEN), vm1 = i64x2.splat(<i64>MIX1), vm2 = i64x2.splat(<i64>MIX2);
+  const vrate = f64x2.splat(rate), vkeep = i32x4.splat(<i32>reinterpret<u32>(keep));
+  let c = i64x2.add(i64x2.splat(<i64>hi), i64x2(0, 1));
+  const two = i64x2.splat(2);
+  let i = 0;
+  for (; i + 2 <= count; i += 2) {
+    let z = i64x2.add(vkey, i64x2.mul(c, vg));
+    z = i64x2.mul(v128.xor(z, i64x2.shr_u(z, 30)), vm1);
+    z = i64x2.mul(v128.xor(z, i64x2.shr_u(z, 27)), vm2);
+    // u = f64(z >> 40)·2^−24: the top 24 bits are exact in an f64, converted through i32 lanes
+    const top = i32x4.shuffle(i64x2.shr_u(z, 40), i64x2.shr_u(z, 40), 0, 2, 0, 2);
+    const u = f64x2.mul(f64x2.convert_low_i32x4_u(top), f64x2.splat(INV_2_24));
+    const kept = f64x2.ge(u, vrate); // all-ones lanes where kept (64 bits each)
+    const m = v128.and(i32x4.shuffle(kept, kept, 0, 2, 0, 2), vkeep);
+    v128.store64_lane(mask + (<usize>i << 2), m, 0);
+    c = i64x2.add(c, two);
+  }
+  for (; i < count; i++) {
     let z = key + (hi | <u64><u32>i) * GOLDEN + GOLDEN;
     z = (z ^ (z >> 30)) * MIX1;
     z = (z ^ (z >> 27)) * MIX2;
