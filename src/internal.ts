@@ -11,3 +11,4 @@ export type { NetworkJSON } from './io.js';
 export { Rng, shuffleInPlace } from './random.js';
 export { suggest } from './suggest.js';
 export { argmaxRows } from './metrics.js';
+export { describeLayer, stackOf } from './layers/stack.js';

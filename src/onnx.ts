@@ -15,7 +15,7 @@ import { ACTIVATIONS, type OutputActivation } from './activations.js';
 import { ArgumentTypeError, NonFiniteError, OptionError, ShapeError, WasmlpError, describe } from './errors.js';
 import type { AnyLayerWeights, BatchNormalizationWeights, DenseWeights } from './layers/layer.js';
 import type { LayerInput, ResolvedOptions } from './options.js';
-import { stackOf, type LayerSpec, type StackEntry } from './layers/stack.js';
+import { describeLayer, stackOf, type LayerSpec, type StackEntry } from './layers/stack.js';
 import { suggest } from './suggest.js';
 import { PACKAGE_ROOT } from './where.js';
 
@@ -213,15 +213,11 @@ function docString(o: Readonly<ResolvedOptions<LayerInput[]>>, stack: readonly S
   if (o.layers.every((e) => typeof e === 'number')) {
     return `wasmlp network ${sizes.join('-')}: hidden ${o.activation.join(', ') || '(none)'}, output ${o.outputActivation}, ${o.bias ? 'with' : 'without'} biases`;
   }
-  const flags = (s: { epsilon: number; center: boolean; scale: boolean }) =>
-    [`epsilon ${s.epsilon}`, ...(s.scale ? [] : ['no gamma']), ...(s.center ? [] : ['no beta'])].join(', ');
   const layer = (s: LayerSpec, i: number): string => {
-    switch (s.type) {
-      case 'dense': return `dense ${s.units} ${s.activation}${s.useBias ? '' : ' without bias'}`;
-      case 'dropout': return `dropout ${s.rate} (identity at inference, no node)`;
-      case 'batchNormalization': return `batchNormalization (${flags(s)}${folds.has(i) ? `, folded into layer ${folds.get(i)}` : ''})`;
-      case 'layerNormalization': return `layerNormalization (${flags(s)})`;
-    }
+    const d = describeLayer(s);
+    if (s.type === 'dropout') return `${d} (identity at inference, no node)`;
+    if (s.type === 'batchNormalization' && folds.has(i)) return `${d.slice(0, -1)}, folded into layer ${folds.get(i)})`;
+    return d;
   };
   return `wasmlp network ${sizes[0]} → ${stack.map((e, i) => layer(e.spec, i)).join(' → ')}`;
 }

@@ -295,6 +295,24 @@ describe('classification on examples/iris.csv', () => {
   });
 });
 
+describe('info on a layer list', () => {
+  it('describes every layer (with its training settings) and prints the summary table', async () => {
+    const net = new Network({
+      layers: [3, { type: 'dense', units: 6, activation: 'relu', l2: 1e-3 }, { type: 'batchNormalization', momentum: 0.9 }, { type: 'dropout', rate: 0.25 },
+        { type: 'dense', units: 4, activation: 'softmax', useBias: false }],
+      seed: 5,
+    });
+    await net.save(join(tmp, 'list.wasmlp'));
+    net.dispose();
+    const text = ok(['info', '--model', 'list.wasmlp']);
+    expect(text).toContain('architecture  3 → dense 6 relu (l2 0.001) → batchNormalization (momentum 0.9, epsilon 0.001) → dropout 0.25 → dense 4 softmax without bias, loss crossEntropy');
+    // 3·6 + 6 = 24; batch normalization 2·6 trainable + 2·6 moving statistics; 6·4 = 24 (no bias): 72 in all
+    expect(text).toContain('parameters    72');
+    expect(text).toContain('2  batchNormalization                   6         12             12');
+    expect(text).toContain('parameters: 72 (trainable 60, non-trainable 12)');
+  });
+});
+
 describe('the train/validation split', () => {
   // One indicator column per row (r<i> is 1 on row i only): the stored standardization then shows
   // which rows trained (mean 1/trainRows) and which were held out (mean 0), without re-deriving the split.

@@ -1,6 +1,7 @@
 // `wasmlp info`: what a model file holds.
 import { helpText, parseFlags, required, type Flags } from './args.js';
 import { loadModel } from './model-file.js';
+import { describeLayer, stackOf } from '../internal.js';
 import { fmt, lossStr, pct, thousands } from './terminal.js';
 
 export const INFO_FLAGS: Flags = {
@@ -22,6 +23,8 @@ export async function info(argv: string[]): Promise<void> {
   const modelFile = required(v, 'model', 'info');
   const m = await loadModel(modelFile);
   const o = m.net.options;
+  const list = o.layers.some((e) => typeof e !== 'number');
+  const table = list ? m.net.summary() : null;
   const { learningRate: _lr, ...optimizerSettings } = o.optimizer as unknown as Record<string, unknown>;
   const summary = {
     file: modelFile,
@@ -43,7 +46,9 @@ export async function info(argv: string[]): Promise<void> {
   const acts = [...new Set(o.activation)].join('/');
   const lines: [string, string][] = [
     ['model', `${modelFile} (${m.kind === 'cli' ? "written by 'wasmlp train'" : 'a network saved with Network.save'})`],
-    ['architecture', `${o.layers.join('-')}: ${o.layers.length - 2} hidden layer${o.layers.length === 3 ? '' : 's'}${acts ? ` (${acts})` : ''}, ${o.outputActivation} output, loss ${o.loss}, bias ${o.bias ? 'on' : 'off'}`],
+    ['architecture', list
+      ? `${o.layers[0]} → ${stackOf(o).map((e) => describeLayer(e.spec, true)).join(' → ')}, loss ${o.loss}`
+      : `${o.layers.join('-')}: ${o.layers.length - 2} hidden layer${o.layers.length === 3 ? '' : 's'}${acts ? ` (${acts})` : ''}, ${o.outputActivation} output, loss ${o.loss}, bias ${o.bias ? 'on' : 'off'}`],
     ['parameters', thousands(summary.parameters)],
     ['optimizer', `${o.optimizer.type}, learning rate ${o.optimizer.learningRate} (${Object.entries(optimizerSettings).filter(([k]) => k !== 'type').map(([k, x]) => `${k} ${x}`).join(', ')}); ${thousands(m.steps)} steps taken`],
     ['seed', String(o.seed)],
@@ -64,4 +69,5 @@ export async function info(argv: string[]): Promise<void> {
   }
   const w = Math.max(...lines.map(([k]) => k.length)) + 2;
   for (const [k, x] of lines) console.log(`${k.padEnd(w)}${x}`);
+  if (table) console.log(`\n${table}`);
 }

@@ -148,6 +148,25 @@ export function stackOf(o: {
   return out;
 }
 
+/**
+ * One layer in words, as the ONNX doc_string and `wasmlp info` print it: "dense 12 relu",
+ * "dropout 0.25", "batchNormalization (epsilon 0.001, no gamma)"; with `training`, also what only
+ * training uses (l1/l2, batch normalization's momentum).
+ */
+export function describeLayer(s: LayerSpec, training = false): string {
+  const norm = (n: { epsilon: number; center: boolean; scale: boolean }, extra: string[]): string =>
+    `(${[...extra, `epsilon ${n.epsilon}`, ...(n.scale ? [] : ['no gamma']), ...(n.center ? [] : ['no beta'])].join(', ')})`;
+  switch (s.type) {
+    case 'dense': {
+      const reg = training ? [...(s.l1 ? [`l1 ${s.l1}`] : []), ...(s.l2 ? [`l2 ${s.l2}`] : [])] : [];
+      return `dense ${s.units} ${s.activation}${s.useBias ? '' : ' without bias'}${reg.length ? ` (${reg.join(', ')})` : ''}`;
+    }
+    case 'dropout': return `dropout ${s.rate}`;
+    case 'batchNormalization': return `batchNormalization ${norm(s, training ? [`momentum ${s.momentum}`] : [])}`;
+    case 'layerNormalization': return `layerNormalization ${norm(s, [])}`;
+  }
+}
+
 /** Trainable parameters of one layer. */
 export function paramCountOf(e: StackEntry): number {
   const s = e.spec;
