@@ -2,7 +2,7 @@
 // back on dispose() (or, for networks that were never disposed, through the FinalizationRegistry),
 // training allocates nothing per step, and a disposed network is a typed error, also mid-fit.
 import { describe, expect, it } from 'vitest';
-import { DisposedError, Network, type NetworkOptions } from '../src/index.js';
+import { DisposedError, Network, type LayerInput, type NetworkOptions } from '../src/index.js';
 import { backend } from '../src/internal.js';
 import { SOAK, runChild, tsxChild } from './reliability.js';
 
@@ -38,6 +38,40 @@ describe('create → train → dispose cycles', () => {
     const start = state();
     for (let i = 1; i <= 300; i++) await cycle(i);
     expect(state()).toEqual(start);
+  });
+});
+
+describe('layer lists', () => {
+  const LIST: NetworkOptions<LayerInput[]> = {
+    layers: [16, { type: 'dense', units: 32, activation: 'relu', l2: 1e-4 }, { type: 'batchNormalization' }, { type: 'dropout', rate: 0.3 },
+      { type: 'dense', units: 12, activation: 'gelu' }, { type: 'layerNormalization' }, { type: 'dense', units: 8, activation: 'softmax' }],
+    optimizer: 'adamw', threads: 1,
+  };
+
+  it('1,000 cycles of create → train → trace/gradients/predict → save as JSON → load → dispose both leave memory where it started', () => {
+    const cycle = (i: number): void => {
+      const net = new Network({ ...LIST, seed: i });
+      net.trainBatch(X, Y);
+      net.trace(X, { training: true });
+      net.gradients(X, Y);
+      net.predict(X);
+      const copy = Network.fromJSON<LayerInput[]>(JSON.stringify(net.toJSON()));
+      copy.predict(X.subarray(0, 16));
+      net.dispose(); copy.dispose();
+    };
+    cycle(0);
+    const start = state();
+    for (let i = 1; i <= 1000; i++) cycle(i);
+    expect(state()).toEqual(start);
+  });
+
+  it('5,000 trainBatch steps through dropout and both normalizations allocate nothing', () => {
+    const net = new Network({ ...LIST, seed: 3 });
+    net.trainBatch(X, Y);
+    const start = state();
+    for (let i = 0; i < 5000; i++) net.trainBatch(X, Y);
+    expect(state()).toEqual(start);
+    net.dispose();
   });
 });
 
