@@ -3,22 +3,28 @@
 import type { Batch, BatchInput, TargetInput } from './data.js';
 import { ArgumentTypeError, DivergenceError, OptionError, describe } from './errors.js';
 import type { Loss } from './losses.js';
+import { MetricAccumulator, checkMetricNames, checkMetricsApply, defaultMetrics, valName, type Evaluation, type Metric, type MetricOutput, type MetricValues, type ValMetricValues } from './metrics.js';
 import { shuffleInPlace, type Rng } from './random.js';
 import type { Rollback } from './rollback.js';
 import { suggest } from './suggest.js';
 
-/** What `fit` reports after each epoch. */
-export interface EpochLog {
+/**
+ * What `fit` reports after each epoch: the loss, and each metric of the `metrics` option (see
+ * METRICS in src/metrics.ts; without the option, accuracy for softmax and sigmoid outputs) under
+ * its name, over the rows trained on in the epoch (the outputs of each batch's forward pass, before
+ * its update), and under `val` + its name (valAccuracy, valF1, …) on the validation data after the epoch.
+ */
+export interface EpochLog extends MetricValues, ValMetricValues {
   /** 1-based. */
   epoch: number;
   /** Mean per-sample training loss over the epoch (measured before each batch's update). */
   loss: number;
   valLoss?: number;
-  /** Fraction correct: argmax for softmax outputs, each output > 0.5 for sigmoid outputs; absent for other outputs. */
-  accuracy?: number;
-  valAccuracy?: number;
   samplesPerSecond: number;
 }
+
+/** A history array per metric of EpochLog, one value per epoch (auc's may hold null). */
+export type MetricHistory = { [K in keyof (MetricValues & ValMetricValues)]?: Exclude<(MetricValues & ValMetricValues)[K], undefined>[] };
 
 export interface FitOptions {
   /** Passes over the data. Default 1. */
@@ -52,13 +58,20 @@ export interface FitOptions {
    * training as `onNaN` says, but the network keeps the weights of the step that diverged.
    */
   rollback?: boolean;
+  /**
+   * Metrics to report each epoch, by name (see METRICS in src/metrics.ts): 'accuracy', 'precision',
+   * 'recall', 'f1', 'auc', 'mae', 'rmse', 'r2'. Default: ['accuracy'] for softmax and sigmoid outputs,
+   * none otherwise; [] reports the loss only.
+   */
+  metrics?: readonly Metric[];
 }
 
-/** What `fit` resolves to. */
-export interface History {
+/** What `fit` resolves to: the logs, and per quantity one value per epoch (each metric's and its val version's arrays are present when it was reported). */
+export interface History extends MetricHistory {
   epochs: EpochLog[];
   loss: number[];
   valLoss: number[];
+  /** Always present (empty when accuracy was not reported). */
   accuracy: number[];
   valAccuracy: number[];
   stopReason: 'completed' | 'earlyStopping' | 'errorThreshold' | 'aborted' | 'diverged';
@@ -66,7 +79,7 @@ export interface History {
   diverged?: { epoch: number; batch: number };
 }
 
-export type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & FitOptions;
+export type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle'>> & Omit<FitOptions, 'metrics'> & { metrics?: Metric[] };
 
 export function resolveFitOptions(options: unknown): ResolvedFit {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`fit options: expected an object, got ${describe(options)}`);
@@ -112,10 +125,18 @@ export function resolveFitOptions(options: unknown): ResolvedFit {
     if (e.patience !== undefined && (typeof e.patience !== 'number' || !Number.isInteger(e.patience) || e.patience < 0)) throw new OptionError(`fit options.earlyStopping.patience: expected an integer ≥ 0, got ${describe(e.patience)}`);
     if (e.minDelta !== undefined && (typeof e.minDelta !== 'number' || !(e.minDelta >= 0))) throw new OptionError(`fit options.earlyStopping.minDelta: expected a number ≥ 0, got ${describe(e.minDelta)}`);
   }
-  return { ...(o as FitOptions), epochs, batchSize, shuffle };
+  const metrics = o.metrics === undefined ? undefined : checkMetricNames(o.metrics, 'fit options.metrics');
+  return { ...(o as FitOptions), epochs, batchSize, shuffle, metrics };
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback'];
+/** The metrics fit reports: the `metrics` option, checked against the output layer (OptionError naming the first that does not apply), or the default. */
+export function fitMetrics(o: ResolvedFit, output: MetricOutput): Metric[] {
+  if (!o.metrics) return defaultMetrics(output, 'fit');
+  checkMetricsApply(o.metrics, output, 'fit options.metrics');
+  return o.metrics;
+}
+
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback', 'metrics'];
 
 /** fit yields to the event loop when this many ms have passed since it last did. */
 const YIELD_MS = 8;
@@ -130,12 +151,14 @@ export interface FitEngine {
   stageRows(xb: Batch, yb: Batch, order: Uint32Array, start: number, rows: number): void;
   /** Forward pass and loss of the staged rows (reduced); leaves the output layer's δ ready. */
   forwardLoss(rows: number): number;
-  /** [correct, judged] of the staged rows, or null. */
-  accuracy(rows: number): [number, number] | null;
+  /** The output layer, as the metrics see it. */
+  readonly output: MetricOutput;
+  /** Adds the staged rows' outputs (of the last forward) and targets to `acc`. */
+  measure(acc: MetricAccumulator, rows: number): void;
   /** Commits what the forward staged (moving statistics), then the backward pass and one optimizer step. */
   backwardStep(rows: number): void;
-  /** Loss and accuracy of validation batches. */
-  evaluate(xb: Batch, yb: Batch): { loss: number; accuracy?: number };
+  /** Loss of validation batches, and the metrics of `acc` (reset first) if any. */
+  evaluate(xb: Batch, yb: Batch, acc: MetricAccumulator | null): Evaluation;
   /** Throws DisposedError if a callback disposed the network. */
   live(): void;
 }
@@ -148,6 +171,13 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
   const n = xb.rows;
   const order = new Uint32Array(n).map((_, i) => i);
   const history: History = { epochs: [], loss: [], valLoss: [], accuracy: [], valAccuracy: [], stopReason: 'completed' };
+  // The metrics: checked before any step; their buffers (AUC's scores) allocated once per fit.
+  const metrics = fitMetrics(o, net.output);
+  const train = metrics.length > 0 ? new MetricAccumulator(metrics, net.output, n) : null;
+  const valAcc = metrics.length > 0 && val ? new MetricAccumulator(metrics, net.output, val[0].rows) : null;
+  const logged = [...metrics, ...(val ? metrics.map(valName) : [])];
+  const arrays = history as unknown as Record<string, unknown[]>;
+  for (const k of logged) arrays[k] ??= [];
   const es = o.earlyStopping ? { monitor: o.earlyStopping.monitor ?? 'valLoss', patience: o.earlyStopping.patience ?? 0, minDelta: o.earlyStopping.minDelta ?? 0 } : null;
   let best = Infinity, wait = 0;
   let lastYield = performance.now();
@@ -171,7 +201,8 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
       shuffleInPlace(order, shuffleRng);
     }
     const t0 = performance.now();
-    let lossSum = 0, correct = 0, judged = 0, seen = 0, batchIndex = 0;
+    let lossSum = 0, seen = 0, batchIndex = 0;
+    train?.reset();
     for (let start = 0; start < n; start += batch) {
       if (o.signal?.aborted) { history.stopReason = 'aborted'; break; }
       const rows = Math.min(batch, n - start);
@@ -179,11 +210,10 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
       const loss = net.forwardLoss(rows);
       if (!Number.isFinite(loss)) { diverged(epoch, batchIndex, `the ${net.loss} loss became ${loss}`); break; }
       guard.save();
-      const acc = net.accuracy(rows);
+      if (train) net.measure(train, rows);
       net.backwardStep(rows);
       lossSum += loss * scaleOf(rows);
       seen += rows;
-      if (acc) { correct += acc[0]; judged += acc[1]; }
       o.onBatchEnd?.({ batch: batchIndex, loss });
       batchIndex++;
       if (performance.now() - lastYield >= YIELD_MS) { await nextTick(); lastYield = performance.now(); }
@@ -196,17 +226,17 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
     if ((history.stopReason === 'aborted' || history.stopReason === 'diverged') && seen === 0) break;
     const ms = performance.now() - t0;
     const log: EpochLog = { epoch, loss: lossSum / seen, samplesPerSecond: seen / Math.max(ms, 1e-3) * 1000 };
-    if (judged > 0) log.accuracy = correct / judged;
+    if (train) Object.assign(log, train.values());
     if (val) {
-      const ev = net.evaluate(val[0], val[1]);
+      const ev = net.evaluate(val[0], val[1], valAcc);
       log.valLoss = ev.loss;
-      if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+      const fields = log as unknown as Record<string, unknown>;
+      for (const m of metrics) fields[valName(m)] = ev[m];
     }
     history.epochs.push(log);
     history.loss.push(log.loss);
     if (log.valLoss !== undefined) history.valLoss.push(log.valLoss);
-    if (log.accuracy !== undefined) history.accuracy.push(log.accuracy);
-    if (log.valAccuracy !== undefined) history.valAccuracy.push(log.valAccuracy);
+    for (const k of logged) arrays[k]!.push((log as unknown as Record<string, unknown>)[k]);
     await o.onEpochEnd?.(log);
     await nextTick();
     net.live();

@@ -4,6 +4,8 @@ export type {
   DenseWeights, DenseWeightsInput, BatchNormalizationWeights, LayerNormalizationWeights, DropoutWeights, NormalizationWeightsInput,
   LayerType, LayerWeightsOf, LayerGradientsOf, Trace, TraceOptions, PredictOptions, FitOptions, History, EpochLog,
 } from './model.js';
+export type { Metric, MetricValue, MetricValues, Evaluation } from './metrics.js';
+export type { EvaluateOptions } from './model.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction, LayerInput, LayerSpec } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput, TargetInput } from './data.js';

@@ -1,5 +1,5 @@
 import { LOSS } from './losses.js';
-import { accuracyCounts } from './metrics.js';
+import { MetricAccumulator, evaluateMetrics, type Evaluation, type Metric } from './metrics.js';
 import { checkTargetBatch, gatherRows, nonFinite, shapeLike, targetRowsError, toBatch, toTargets, writeRows, writeSample, type Batch, type BatchInput, type TargetInput } from './data.js';
 import { ArgumentTypeError, BusyError, DisposedError, DomainError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
@@ -7,7 +7,7 @@ import type { Dense } from './layers/dense.js';
 import type { BatchNormalization, LayerNormalization } from './layers/normalization.js';
 import { INFERENCE, type DenseWeights, type Layer, type LayerType, type AnyLayerWeights, type LayerWeightsInput, type Pass } from './layers/layer.js';
 import { blocksOf, buildStack, stackOf, type StackEntry } from './layers/stack.js';
-import { resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
+import { fitMetrics, resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
 import { Rollback } from './rollback.js';
 import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
@@ -82,6 +82,12 @@ export interface TraceOptions {
   training?: boolean;
 }
 
+
+/** evaluate's options. */
+export interface EvaluateOptions {
+  /** Metrics to report besides the loss, by name (see METRICS in src/metrics.ts). Default: ['accuracy'] for softmax and sigmoid outputs, ['mae', 'rmse', 'r2'] otherwise. */
+  metrics?: readonly Metric[];
+}
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
 const PREDICT_CHUNK = 1024;
@@ -300,6 +306,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     this.live('fit');
     this.idle('fit');
     const o = resolveFitOptions(options);
+    fitMetrics(o, { activation: this.options.outputActivation, cols: this.outSize }); // before anything is allocated
     let xb = toBatch(x, this.inSize, 'x');
     let yb = toTargets(y, this.outSize, this.options.loss, 'y');
     if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
@@ -337,14 +344,20 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     }
   }
 
-  /** Loss (reduced as the network's `reduction` says, over all rows) and accuracy on (x, y), in chunks; changes nothing. */
-  evaluate(x: BatchInput, y: TargetInput): { loss: number; accuracy?: number } {
+  /**
+   * Loss (reduced as the network's `reduction` says, over all rows) and metrics on (x, y), in
+   * chunks; changes nothing. Metrics by default: accuracy for softmax and sigmoid outputs, mae,
+   * rmse and r2 for other outputs; `{ metrics }` names them (see METRICS in src/metrics.ts).
+   */
+  evaluate(x: BatchInput, y: TargetInput, options?: EvaluateOptions): Evaluation {
     this.live('evaluate');
+    const output = { activation: this.options.outputActivation, cols: this.outSize };
+    const metrics = evaluateMetrics(options, output);
     const xb = toBatch(x, this.inSize, 'x', true);
     const yb = toTargets(y, this.outSize, this.options.loss, 'y', true);
     if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
     checkTargetBatch(yb, this.options.loss, 'y');
-    return this.evaluateBatches(xb, yb);
+    return this.evaluateBatches(xb, yb, metrics.length > 0 ? new MetricAccumulator(metrics, output, xb.rows) : null);
   }
 
   /** A JSON-ready object with the options, weights, optimizer state and shuffle state (exact float32, base64). */
@@ -503,29 +516,27 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
   }
 
 
-  /** Loss (reduced over all rows) and accuracy over validated batches, in chunks. */
-  private evaluateBatches(xb: Batch, yb: Batch): { loss: number; accuracy?: number } {
+  /** Loss (reduced over all rows) over validated batches, in chunks, and the metrics of `acc` (reset first; at most xb.rows rows). */
+  private evaluateBatches(xb: Batch, yb: Batch, acc: MetricAccumulator | null): Evaluation {
     const chunk = Math.min(xb.rows, Math.max(this.io.capacity, PREDICT_CHUNK));
     this.io.reserve(chunk);
-    let total = 0, correct = 0, judged = 0;
+    acc?.reset();
+    let total = 0;
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
       this.io.put(xb, this.io.x, start, rows);
       this.io.put(yb, this.io.t, start, rows);
       this.forward(rows, PREDICT_PASS);
       total += this.lossSum(rows);
-      const acc = this.accuracyOfStaged(rows);
-      if (acc) { correct += acc[0]; judged += acc[1]; }
+      if (acc) this.measureStaged(acc, rows);
     }
-    const out: { loss: number; accuracy?: number } = { loss: (this.options.reduction === 'mean' ? total / xb.rows : total) + this.penalty() };
-    if (judged > 0) out.accuracy = correct / judged;
-    return out;
+    const out: Evaluation = { loss: (this.options.reduction === 'mean' ? total / xb.rows : total) + this.penalty() };
+    return acc ? Object.assign(out, acc.values()) : out;
   }
 
-  /** [correct, judged] for the staged rows (see accuracyCounts); null for outputs without an accuracy. */
-  private accuracyOfStaged(rows: number): [number, number] | null {
-    const cols = this.outSize, f32 = this.be.arena.f32, p = this.last.a >>> 2, t = this.io.t >>> 2;
-    return accuracyCounts(this.options.outputActivation, f32.subarray(p, p + rows * cols), f32.subarray(t, t + rows * cols), rows, cols);
+  /** Adds the staged rows' outputs (of the last forward) and targets to the metrics of `acc`; allocates nothing. */
+  private measureStaged(acc: MetricAccumulator, rows: number): void {
+    acc.add(this.be.arena.f32, this.last.a >>> 2, this.io.t >>> 2, rows);
   }
 
   private live(method: string): void {
@@ -552,9 +563,10 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
         gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
       },
       forwardLoss: (rows) => { this.forward(rows, this.trainingPass(true)); return this.lossAndDelta(rows, false); },
-      accuracy: (rows) => this.accuracyOfStaged(rows),
+      output: { activation: this.options.outputActivation, cols: this.outSize },
+      measure: (acc, rows) => this.measureStaged(acc, rows),
       backwardStep: (rows) => { this.commit(); this.backward(rows, false); this.optimizer.step(); },
-      evaluate: (xb, yb) => this.evaluateBatches(xb, yb),
+      evaluate: (xb, yb, acc) => this.evaluateBatches(xb, yb, acc),
       live: () => this.live('fit'),
     };
   }

@@ -245,6 +245,10 @@ const rows: Row[] = [
   { entry: 'fit', name: 'validationData of the wrong width', run: (n) => n.fit(X8, Y8, { validationData: [[[1, 2, 3]], [[0, 1]]] }), error: ShapeError, arg: 'validationData[0][0]', value: 'got an array of length 3' },
   { entry: 'fit', name: 'onNaN misspelt', run: (n) => n.fit(X8, Y8, { onNaN: u('stpo') }), error: OptionError, arg: 'fit options.onNaN', value: `got "stpo" (did you mean 'stop'?)` },
   { entry: 'fit', name: 'options a string', run: (n) => n.fit(X8, Y8, u('fast')), error: ArgumentTypeError, arg: 'fit options', value: 'got "fast"' },
+  { entry: 'fit', name: 'an unknown metric, with a suggestion', run: (n) => n.fit(X8, Y8, { metrics: ['accuracy', 'f1', u('precison')] }), error: OptionError, arg: 'fit options.metrics[2]', value: `"precison" (did you mean 'precision'?)` },
+  // whether a metric applies to the outputs is checked before fit allocates anything (buffers, rollback block)
+  { entry: 'fit', name: "metric 'auc' on 2 sigmoid outputs", run: (n) => n.fit(X8, Y8, { metrics: ['auc'] }), error: OptionError, arg: 'fit options.metrics[0]', value: '2 sigmoid outputs' },
+  { entry: 'fit', name: "metric 'recall' on relu outputs", net: 'poisson', run: (n) => n.fit(X8, Y8, { metrics: ['mae', 'recall'] }), error: OptionError, arg: 'fit options.metrics[1]', value: "'recall' needs class outputs" },
 
   // --- evaluate ---
   { entry: 'evaluate', name: 'NaN in x', run: (n) => n.evaluate([[NaN, 1]], [[0, 1]]), error: NonFiniteError, arg: 'x[0][0]', value: 'got NaN' },
@@ -252,6 +256,9 @@ const rows: Row[] = [
   { entry: 'evaluate', name: 'sparseCrossEntropy: a string class', net: 'sparse', run: (n) => n.evaluate([[1, 2], [3, 4]], u([0, '1'])), error: ArgumentTypeError, arg: 'y[1]', value: 'got "1"' },
   { entry: 'evaluate', name: 'sparseCrossEntropy: an empty array', net: 'sparse', run: (n) => n.evaluate([[1, 2]], []), error: ShapeError, arg: 'y', value: 'got an empty array' },
   { entry: 'evaluate', name: 'y an object', run: (n) => n.evaluate([1, 2], u({ y: [0, 1] })), error: ArgumentTypeError, arg: 'y', value: 'got an object (Object)' },
+  { entry: 'evaluate', name: "options typo 'metric', with a suggestion", run: (n) => n.evaluate(X8, Y8, u({ metric: ['f1'] })), error: OptionError, arg: 'evaluate options.metric', value: "did you mean 'metrics'?" },
+  { entry: 'evaluate', name: 'an unknown metric, with a suggestion', net: 'sparse', run: (n) => n.evaluate(X8, C8, { metrics: [u('acuracy')] }), error: OptionError, arg: 'evaluate options.metrics[0]', value: `"acuracy" (did you mean 'accuracy'?)` },
+  { entry: 'evaluate', name: 'metrics not an array', run: (n) => n.evaluate(X8, Y8, { metrics: u('f1') }), error: OptionError, arg: 'evaluate options.metrics', value: 'got "f1"' },
 
   // --- setWeights ---
   { entry: 'setWeights', name: 'wrong layer count', run: (n) => n.setWeights([]), error: ShapeError, arg: 'layers', value: 'got 0' },
