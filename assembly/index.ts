@@ -20,6 +20,7 @@ export {
   mae_loss_f32, mae_grad_f32, huber_loss_f32, huber_grad_f32, poisson_loss_f32, poisson_grad_f32,
 } from './loss';
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
+export { sumsq_f32, clamp_f32 } from './clip';
 export { brain_train_f32, brain_run_f32 } from './brain';
 export { gemv_f32_nt, gemv_f32_nt_hsum } from './gemv';
 export {

@@ -5,6 +5,10 @@ export type {
   LayerType, LayerWeightsOf, LayerGradientsOf, Trace, TraceOptions, PredictOptions, FitOptions, History, EpochLog,
 } from './model.js';
 export type { Metric, MetricValue, MetricValues, Evaluation } from './metrics.js';
+export type {
+  LearningRate, LearningRateSchedule, LearningRateFunction, ExponentialDecay, CosineDecay, PiecewiseConstantDecay, InverseTimeDecay,
+} from './schedules.js';
+export type { ClipConfig } from './optim/clip.js';
 export type { EvaluateOptions } from './model.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction, LayerInput, LayerSpec } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';

@@ -12,3 +12,4 @@ export { Rng, shuffleInPlace } from './random.js';
 export { suggest } from './suggest.js';
 export { argmaxRows } from './metrics.js';
 export { describeLayer, stackOf } from './layers/stack.js';
+export { describeLearningRate } from './schedules.js';

@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { ArgumentTypeError, FileError, FormatError, WasmlpError, describe } from './errors.js';
 import { resolveOptions, type LayerInput, type ResolvedOptions } from './options.js';
 import { blocksOf, stackOf, type StackEntry } from './layers/stack.js';
+import { assertSavable } from './schedules.js';
 
 export const FORMAT = 'wasmlp';
 /**
@@ -81,8 +82,9 @@ function blockNames(e: StackEntry): string[] {
   }
 }
 
-/** The options as saved: a plain deep copy (the network's own are frozen), without the learningRate shorthand. */
+/** The options as saved: a plain deep copy (the network's own are frozen), without the learningRate shorthand. A function learning rate cannot be saved: an OptionError. */
 function savedOptions(o: ResolvedOptions<LayerInput[]>): Omit<ResolvedOptions<LayerInput[]>, 'learningRate'> {
+  assertSavable(o.optimizer.learningRate);
   const { learningRate: _lr, ...rest } = o;
   return structuredClone(rest) as Omit<ResolvedOptions<LayerInput[]>, 'learningRate'>;
 }

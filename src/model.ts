@@ -291,6 +291,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     const rows = this.io.stage(x, y, this.options.loss);
     this.forward(rows, this.trainingPass(true));
     const loss = this.lossAndDelta(rows); // throws on a non-finite loss: nothing changed yet
+    this.optimizer.nextLearningRate(); // a schedule function's bad value throws here, before anything changes
     this.commit();
     this.backward(rows, false);
     this.optimizer.step();
@@ -565,7 +566,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
       forwardLoss: (rows) => { this.forward(rows, this.trainingPass(true)); return this.lossAndDelta(rows, false); },
       output: { activation: this.options.outputActivation, cols: this.outSize },
       measure: (acc, rows) => this.measureStaged(acc, rows),
-      backwardStep: (rows) => { this.commit(); this.backward(rows, false); this.optimizer.step(); },
+      backwardStep: (rows) => { this.optimizer.nextLearningRate(); this.commit(); this.backward(rows, false); this.optimizer.step(); },
       evaluate: (xb, yb, acc) => this.evaluateBatches(xb, yb, acc),
       live: () => this.live('fit'),
     };

@@ -3,18 +3,23 @@ import { HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, type Activation, type OutputAct
 import { ArgumentTypeError, OptionError, OutOfMemoryError, describe } from './errors.js';
 import { MAX_BYTES } from './wasm/memory.js';
 import { suggest } from './suggest.js';
-import type { OptimizerConfig } from './optim/index.js';
+import { CLIP_KEYS, resolveClipping, type ClipConfig, type OptimizerConfig } from './optim/index.js';
+import { describeLearningRate, resolveLearningRate, type LearningRate, type ResolvedLearningRate } from './schedules.js';
 import { isLayerList, paramCountOf, resolveLayerList, stackOf, type LayerInput, type LayerSpec } from './layers/stack.js';
 
 export type { LayerInput, LayerSpec } from './layers/stack.js';
 
-/** An optimizer by name (Keras defaults) or with its settings. */
+/**
+ * An optimizer by name (Keras defaults) or with its settings. Every type also takes a learning-rate
+ * schedule as `learningRate` (src/schedules.ts) and the clipping settings clipNorm, globalClipNorm,
+ * clipValue (src/optim/clip.ts).
+ */
 export type OptimizerOption =
   | 'sgd' | 'adam' | 'adamw' | 'rmsprop'
-  | { type: 'sgd'; learningRate?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
-  | { type: 'adam'; learningRate?: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
-  | { type: 'adamw'; learningRate?: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
-  | { type: 'rmsprop'; learningRate?: number; decay?: number; epsilon?: number; weightDecay?: number };
+  | ({ type: 'sgd'; learningRate?: LearningRate; momentum?: number; nesterov?: boolean; weightDecay?: number } & ClipConfig)
+  | ({ type: 'adam'; learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number } & ClipConfig)
+  | ({ type: 'adamw'; learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number } & ClipConfig)
+  | ({ type: 'rmsprop'; learningRate?: LearningRate; decay?: number; epsilon?: number; weightDecay?: number } & ClipConfig);
 
 /** Keras's defaults. */
 const OPTIMIZER_DEFAULTS: Record<OptimizerConfig['type'], OptimizerConfig> = {
@@ -53,8 +58,8 @@ export interface NetworkOptions<L extends readonly LayerInput[] = readonly numbe
   reduction?: Reduction;
   /** Optimizer: 'sgd' (default), 'adam', 'rmsprop' or an object with settings; defaults as in Keras. */
   optimizer?: OptimizerOption;
-  /** Shorthand for the optimizer's learning rate (with a named or default optimizer). Default: the optimizer's (SGD 0.01). */
-  learningRate?: number;
+  /** Shorthand for the optimizer's learning rate (with a named or default optimizer): a number, a schedule object or a function (step, epoch) => rate. Default: the optimizer's (SGD 0.01). */
+  learningRate?: LearningRate;
   /** Seed of the weight initialisation (any integer). Default 1: same options, same weights. */
   seed?: number;
   /** Slope for x < 0 of 'leakyRelu', in [0, 1). Default 0.01. */
@@ -84,7 +89,7 @@ export type ResolvedOptions<L extends readonly LayerInput[] = readonly number[]>
   bias: boolean;
   reduction: Reduction;
   optimizer: OptimizerConfig;
-  learningRate: number;
+  learningRate: ResolvedLearningRate;
   seed: number;
   leakyReluAlpha: number;
   threads: 'auto' | number;
@@ -156,8 +161,7 @@ export function resolveOptions(options: unknown): ResolvedOptions<LayerInput[]> 
     throw new OptionError(`options.loss: '${loss}' needs outputActivation ${accepts.length > 1 ? 'one of ' : ''}${accepts.map((a) => `'${a}'`).join(', ')}, got outputActivation '${outputActivation}'${LOSS[loss].pairingHint ?? ''}`);
   }
   const reduction = o.reduction === undefined ? 'mean' : oneOf(o.reduction, REDUCTIONS, 'options.reduction');
-  if (o.learningRate !== undefined) positive(o.learningRate, 'options.learningRate');
-  const optimizer = resolveOptimizer(o.optimizer, o.learningRate as number | undefined);
+  const optimizer = resolveOptimizer(o.optimizer, o.learningRate);
   const learningRate = optimizer.learningRate;
   const seed = o.seed === undefined ? 1 : o.seed;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
@@ -190,14 +194,18 @@ function inRange(v: unknown, name: string, lo: number, hi: number, hiOpen = true
 }
 
 const OPTIMIZER_KEYS: Record<OptimizerConfig['type'], string[]> = {
-  sgd: ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay'],
-  adam: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
-  adamw: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'],
-  rmsprop: ['type', 'learningRate', 'decay', 'epsilon', 'weightDecay'],
+  sgd: ['type', 'learningRate', 'momentum', 'nesterov', 'weightDecay', ...CLIP_KEYS],
+  adam: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', ...CLIP_KEYS],
+  adamw: ['type', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', ...CLIP_KEYS],
+  rmsprop: ['type', 'learningRate', 'decay', 'epsilon', 'weightDecay', ...CLIP_KEYS],
 };
 
-/** The optimizer option with Keras's defaults filled in; `learningRate` is the top-level shorthand. */
-export function resolveOptimizer(opt: unknown, learningRate: number | undefined): OptimizerConfig {
+/**
+ * The optimizer option with Keras's defaults filled in; `shorthand` is the top-level learningRate
+ * (checked first). Clipping settings appear in the result only when given.
+ */
+export function resolveOptimizer(opt: unknown, shorthand: unknown): OptimizerConfig {
+  const learningRate = shorthand === undefined ? undefined : resolveLearningRate(shorthand, 'options.learningRate');
   const types = Object.keys(OPTIMIZER_DEFAULTS) as OptimizerConfig['type'][];
   if (opt === undefined || typeof opt === 'string') {
     const type = opt === undefined ? 'sgd' : oneOf(opt, types, 'options.optimizer');
@@ -215,11 +223,12 @@ export function resolveOptimizer(opt: unknown, learningRate: number | undefined)
     }
   }
   if (learningRate !== undefined && o.learningRate !== undefined) {
-    throw new OptionError(`options.learningRate: given twice, as options.learningRate (${learningRate}) and options.optimizer.learningRate (${describe(o.learningRate)}); keep one`);
+    throw new OptionError(`options.learningRate: given twice, as options.learningRate (${describeLearningRate(learningRate)}) and options.optimizer.learningRate (${describe(o.learningRate)}); keep one`);
   }
   const c = { ...OPTIMIZER_DEFAULTS[type], ...(learningRate !== undefined ? { learningRate } : {}) } as Record<string, unknown>;
   for (const [k, v] of Object.entries(o)) if (v !== undefined) c[k] = v;
-  positive(c.learningRate, 'options.optimizer.learningRate');
+  if (o.learningRate !== undefined) c.learningRate = resolveLearningRate(o.learningRate, 'options.optimizer.learningRate');
+  resolveClipping(c, 'options.optimizer');
   if (typeof c.weightDecay !== 'number' || !(c.weightDecay >= 0) || !Number.isFinite(c.weightDecay)) {
     throw new OptionError(`options.optimizer.weightDecay: expected a finite number ≥ 0, got ${describe(c.weightDecay)}`);
   }

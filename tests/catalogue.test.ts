@@ -187,6 +187,18 @@ const rows: Row[] = [
   { entry: 'new Network', name: 'batch normalization epsilon 0', run: () => new Network({ layers: [2, 3, { type: 'batchNormalization', epsilon: 0 }, 2] }), error: OptionError, arg: 'options.layers[2].epsilon', value: 'got 0' },
   { entry: 'new Network', name: 'negative l2', run: () => new Network({ layers: [2, { type: 'dense', units: 3, l2: -0.01 }, 2] }), error: OptionError, arg: 'options.layers[1].l2', value: 'got -0.01' },
   { entry: 'new Network', name: "outputActivation contradicting the last layer's activation", run: () => new Network({ layers: [2, 3, { type: 'dense', units: 2, activation: 'softmax' }], outputActivation: 'sigmoid' }), error: OptionError, arg: 'options.outputActivation', value: "'sigmoid' contradicts options.layers[2].activation 'softmax'" },
+  // learning-rate schedules and clipping (tests/schedules.test.ts and tests/clipping.test.ts have the semantics)
+  { entry: 'new Network', name: 'schedule decaySteps 0', run: () => new Network({ layers: [2, 1], optimizer: { type: 'sgd', learningRate: { type: 'exponential', initial: 0.1, decaySteps: 0, decayRate: 0.9 } } }), error: OptionError, arg: 'options.optimizer.learningRate.decaySteps', value: 'expected an integer ≥ 1, got 0' },
+  { entry: 'new Network', name: 'misspelt schedule type, with a suggestion', run: () => new Network(u({ layers: [2, 1], optimizer: { type: 'adam', learningRate: { type: 'cosin', initial: 0.1, decaySteps: 10 } } })), error: OptionError, arg: 'options.optimizer.learningRate.type', value: `got "cosin" (did you mean 'cosine'?)` },
+  { entry: 'new Network', name: "Keras's schedule class name as the shorthand's type, with a suggestion", run: () => new Network(u({ layers: [2, 1], learningRate: { type: 'ExponentialDecay', initial: 0.1, decaySteps: 10, decayRate: 0.9 } })), error: OptionError, arg: 'options.learningRate.type', value: "did you mean 'exponential'?" },
+  { entry: 'new Network', name: 'unknown schedule setting, with a suggestion', run: () => new Network(u({ layers: [2, 1], learningRate: { type: 'inverseTime', initial: 0.1, decay_steps: 10, decayRate: 0.5 } })), error: OptionError, arg: 'options.learningRate.decay_steps', value: "did you mean 'decaySteps'?" },
+  { entry: 'new Network', name: 'piecewise schedule with one value too few', run: () => new Network({ layers: [2, 1], optimizer: { type: 'sgd', learningRate: { type: 'piecewise', boundaries: [10, 20], values: [0.1, 0.01] } } }), error: OptionError, arg: 'options.optimizer.learningRate.values', value: 'expected 3 values (one more than the 2 boundaries), got an array of length 2' },
+  { entry: 'new Network', name: 'piecewise boundaries not increasing', run: () => new Network({ layers: [2, 1], optimizer: { type: 'sgd', learningRate: { type: 'piecewise', boundaries: [5, 5], values: [0.1, 0.05, 0.01] } } }), error: OptionError, arg: 'options.optimizer.learningRate.boundaries[1]', value: 'got 5 after 5' },
+  { entry: 'new Network', name: 'cosine alpha 1.5', run: () => new Network({ layers: [2, 1], optimizer: { type: 'rmsprop', learningRate: { type: 'cosine', initial: 0.1, decaySteps: 10, alpha: 1.5 } } }), error: OptionError, arg: 'options.optimizer.learningRate.alpha', value: 'got 1.5' },
+  { entry: 'new Network', name: 'learning rate a string', run: () => new Network(u({ layers: [2, 1], learningRate: '0.1' })), error: OptionError, arg: 'options.learningRate', value: 'got "0.1"' },
+  { entry: 'new Network', name: 'negative clipNorm', run: () => new Network({ layers: [2, 1], optimizer: { type: 'adam', clipNorm: -1 } }), error: OptionError, arg: 'options.optimizer.clipNorm', value: 'got -1' },
+  { entry: 'new Network', name: 'clipNorm and globalClipNorm both', run: () => new Network({ layers: [2, 1], optimizer: { type: 'sgd', clipNorm: 1, globalClipNorm: 1 } }), error: OptionError, arg: 'options.optimizer.globalClipNorm', value: 'set at most one of clipNorm (1) and globalClipNorm (1)' },
+  { entry: 'new Network', name: "Keras's clipnorm spelling, with a suggestion", run: () => new Network(u({ layers: [2, 1], optimizer: { type: 'adamw', clipnorm: 1 } })), error: OptionError, arg: 'options.optimizer.clipnorm', value: "did you mean 'clipNorm'?" },
 
   // --- predict / trace ---
   { entry: 'predict', name: 'wrong sample length', run: (n) => n.predict([1, 2, 3]), error: ShapeError, arg: 'x', value: 'got an array of length 3' },
@@ -227,6 +239,7 @@ const rows: Row[] = [
   { entry: 'trainBatch', name: 'sparseCrossEntropy negative class in an Int32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], Int32Array.from([-1, 0])), error: DomainError, arg: 'y', value: 'got -1 at row 0' },
   { entry: 'trainBatch', name: 'sparseCrossEntropy class indices in a Float32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], new Float32Array([1, 0])), error: ArgumentTypeError, arg: 'y', value: 'a number[], an Int32Array or a Uint8Array, got a Float32Array of length 2' },
   { entry: 'trainBatch', name: 'y a string', run: (n) => n.trainBatch([1, 2], u('0,1')), error: ArgumentTypeError, arg: 'y', value: 'got "0,1"' },
+  { entry: 'trainBatch', name: 'a learning-rate function returning NaN', run: () => { const m = new Network({ layers: [2, 2], learningRate: () => NaN }); try { return m.trainBatch([1, 2], [0, 1]); } finally { m.dispose(); } }, error: OptionError, arg: 'options.optimizer.learningRate', value: 'the schedule function returned NaN for step 0 (epoch 0)' },
 
   // --- fit ---
   { entry: 'fit', name: 'empty data', run: (n) => n.fit([], []), error: ShapeError, arg: 'x', value: 'got an empty array' },
@@ -279,6 +292,7 @@ const rows: Row[] = [
   { entry: 'fromJSON', name: 'version 3', run: () => Network.fromJSON(json((j) => { j.version = 3; })), error: FormatError, arg: 'model.version', value: 'got 3' },
   { entry: 'fromJSON', name: 'a weight block of the wrong length', run: () => Network.fromJSON(json((j) => { j.layers[0]!.weights = b64([1, 2, 3]); })), error: FormatError, arg: 'model.layers[0].weights', value: 'got 16' },
   { entry: 'fromJSON', name: 'Infinity inside a weight block', run: () => Network.fromJSON(json((j) => { j.layers[1]!.weights = b64([0, 0, Infinity, 0, 0, 0]); })), error: FormatError, arg: 'model.layers[1].weights', value: 'value 2 is Infinity' },
+  { entry: 'fromJSON', name: 'a schedule with decaySteps 0 in the options', run: () => Network.fromJSON(json((j) => { (j.options.optimizer as Record<string, unknown>).learningRate = { type: 'exponential', initial: 0.1, decaySteps: 0, decayRate: 0.5 }; })), error: FormatError, arg: 'model.options: options.optimizer.learningRate.decaySteps', value: 'got 0' },
   { entry: 'fromJSON', name: 'optimizer state missing a block', run: () => Network.fromJSON(json((j) => { (j.optimizer.state as string[]).pop(); })), error: FormatError, arg: 'model.optimizer.state', value: 'got an array of length 7' },
   { entry: 'fromJSON', name: 'options with an unknown name', run: () => Network.fromJSON(json((j) => { j.options.lr = 1; })), error: FormatError, arg: 'options.lr', value: 'unknown option' },
   { entry: 'fromJSON', name: 'hostile sizes: layers [1000000000, 1]', run: () => Network.fromJSON(json((j) => { j.options.layers = [1_000_000_000, 1]; j.options.activation = []; })), error: FormatError, arg: 'model.options', value: '1000000001 parameters' },
@@ -331,6 +345,8 @@ const rows: Row[] = [
   // --- save ---
   { entry: 'save', name: 'empty path', run: (n) => n.save(''), error: ArgumentTypeError, arg: 'path', value: 'got ""' },
   { entry: 'save', name: 'path an object', run: (n) => n.save(u({ path: 'a.json' })), error: ArgumentTypeError, arg: 'path', value: 'got an object (Object)' },
+  { entry: 'save', name: 'toJSON of a network with a learning-rate function', run: () => { const m = new Network({ layers: [2, 2], learningRate: () => 0.1 }); try { return m.toJSON(); } finally { m.dispose(); } }, error: OptionError, arg: 'options.optimizer.learningRate', value: 'a function schedule cannot be saved' },
+  { entry: 'save', name: 'a network with a learning-rate function', run: async () => { const m = new Network({ layers: [2, 2], learningRate: () => 0.1 }); try { return await m.save(file('never.json')); } finally { m.dispose(); } }, error: OptionError, arg: 'options.optimizer.learningRate', value: 'a function schedule cannot be saved' },
 ];
 
 const ENTRIES = ['new Network', 'predict', 'trace', 'gradients', 'trainBatch', 'fit', 'evaluate', 'setWeights', 'fromJSON', 'load', 'save', 'brain', 'cli'];

@@ -1,7 +1,7 @@
 // `wasmlp info`: what a model file holds.
 import { helpText, parseFlags, required, type Flags } from './args.js';
 import { loadModel } from './model-file.js';
-import { describeLayer, stackOf } from '../internal.js';
+import { describeLayer, describeLearningRate, stackOf } from '../internal.js';
 import { fmt, lossStr, pct, thousands } from './terminal.js';
 
 export const INFO_FLAGS: Flags = {
@@ -50,7 +50,7 @@ export async function info(argv: string[]): Promise<void> {
       ? `${o.layers[0]} → ${stackOf(o).map((e) => describeLayer(e.spec, true)).join(' → ')}, loss ${o.loss}`
       : `${o.layers.join('-')}: ${o.layers.length - 2} hidden layer${o.layers.length === 3 ? '' : 's'}${acts ? ` (${acts})` : ''}, ${o.outputActivation} output, loss ${o.loss}, bias ${o.bias ? 'on' : 'off'}`],
     ['parameters', thousands(summary.parameters)],
-    ['optimizer', `${o.optimizer.type}, learning rate ${o.optimizer.learningRate} (${Object.entries(optimizerSettings).filter(([k]) => k !== 'type').map(([k, x]) => `${k} ${x}`).join(', ')}); ${thousands(m.steps)} steps taken`],
+    ['optimizer', `${o.optimizer.type}, learning rate ${describeLearningRate(o.optimizer.learningRate)} (${Object.entries(optimizerSettings).filter(([k]) => k !== 'type').map(([k, x]) => `${k} ${x}`).join(', ')}); ${thousands(m.steps)} steps taken`],
     ['seed', String(o.seed)],
   ];
   if (m.data) {

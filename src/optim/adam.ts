@@ -13,8 +13,8 @@ export class Adam extends BaseOptimizer {
     super(kernels, arena, params, 2);
   }
 
-  step(): void {
-    const { learningRate: lr, beta1, beta2, epsilon, weightDecay } = this.config;
+  protected update(lr: number): void {
+    const { beta1, beta2, epsilon, weightDecay } = this.config;
     const t = this.iterations + 1;
     const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
     const decoupled = this.config.type === 'adamw';
@@ -23,6 +23,5 @@ export class Adam extends BaseOptimizer {
       if (decoupled && p.decay && weightDecay !== 0) this.kernels.axpy_f32(p.param, p.param, -lr * weightDecay, p.length); // w += (−lr·wd)·w
       this.kernels.adam_f32(p.param, p.grad, m!, v!, alpha, beta1, beta2, epsilon, p.decay && !decoupled ? weightDecay : 0, p.length);
     });
-    this.iterations = t;
   }
 }

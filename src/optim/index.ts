@@ -6,6 +6,7 @@ import { Sgd } from './sgd.js';
 import type { Optimizer, OptimizerConfig, ParamRef } from './types.js';
 
 export type { Optimizer, OptimizerConfig, ParamRef, SgdConfig, AdamConfig, AdamWConfig, RmspropConfig } from './types.js';
+export { CLIP_KEYS, resolveClipping, type ClipConfig } from './clip.js';
 
 /** Builds the optimizer a configuration names, with its state allocated in the arena. */
 export function createOptimizer(kernels: Kernels, arena: Arena, params: readonly ParamRef[], config: OptimizerConfig): Optimizer {

@@ -8,11 +8,10 @@ export class Rmsprop extends BaseOptimizer {
     super(kernels, arena, params, 1);
   }
 
-  step(): void {
-    const { learningRate: lr, decay, epsilon, weightDecay } = this.config;
+  protected update(lr: number): void {
+    const { decay, epsilon, weightDecay } = this.config;
     this.params.forEach((p, i) => {
       this.kernels.rmsprop_f32(p.param, p.grad, this.slots[i]![0]!, lr, decay, epsilon, p.decay ? weightDecay : 0, p.length);
     });
-    this.iterations++;
   }
 }

@@ -15,12 +15,11 @@ export class Sgd extends BaseOptimizer {
     this.plain = plain;
   }
 
-  step(): void {
-    const { learningRate: lr, momentum, nesterov, weightDecay } = this.config;
+  protected update(lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.config;
     this.params.forEach((p, i) => {
       if (this.plain) this.kernels.sgd_f32(p.param, p.grad, lr, p.length);
       else this.kernels.sgd_momentum_f32(p.param, p.grad, this.slots[i]![0]!, lr, momentum, p.decay ? weightDecay : 0, nesterov ? 1 : 0, p.length);
     });
-    this.iterations++;
   }
 }

@@ -52,6 +52,10 @@ export interface Kernels {
   sgd_momentum_f32(w: number, g: number, v: number, lr: number, mu: number, wd: number, nesterov: number, n: number): void;
   adam_f32(w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number, wd: number, n: number): void;
   rmsprop_f32(w: number, g: number, v: number, lr: number, rho: number, eps: number, wd: number, n: number): void;
+  /** Σ x² over n floats, summed in f64 (gradient clipping's norms, assembly/clip.ts). */
+  sumsq_f32(x: number, n: number): number;
+  /** y = min(max(x, lo), hi) elementwise (clipValue); values in range unchanged bit for bit, NaN stays NaN. */
+  clamp_f32(y: number, x: number, lo: number, hi: number, n: number): void;
   brain_train_f32(plan: number, x: number, t: number, count: number, passes: number, lr: number, mom: number, alpha: number, batch: number, thresh: number): number;
   brain_run_f32(plan: number, y: number, x: number, count: number, alpha: number): void;
   /**
