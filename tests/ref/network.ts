@@ -26,7 +26,8 @@ export interface RefResult {
   gx: number[][]; // dE/dx
 }
 
-function act(f: Act, z: number[], alpha: number): number[] {
+/** out = f(z) for one row (softmax over the row). */
+export function act(f: Act, z: number[], alpha: number): number[] {
   switch (f) {
     case 'sigmoid': return z.map((v) => 1 / (1 + Math.exp(-v)));
     case 'tanh': return z.map(Math.tanh);
@@ -44,7 +45,7 @@ function act(f: Act, z: number[], alpha: number): number[] {
 }
 
 /** J_fᵀ·g at z (out = f(z)). */
-function actBack(f: Act, z: number[], out: number[], g: number[], alpha: number): number[] {
+export function actBack(f: Act, z: number[], out: number[], g: number[], alpha: number): number[] {
   switch (f) {
     case 'sigmoid': return g.map((v, i) => v * out[i]! * (1 - out[i]!));
     case 'tanh': return g.map((v, i) => v * (1 - out[i]! * out[i]!));
@@ -60,7 +61,8 @@ function actBack(f: Act, z: number[], out: number[], g: number[], alpha: number)
   }
 }
 
-function lossRow(loss: RefLoss, z: number[], out: number[], t: number[]): number {
+/** One row's loss from the output layer's net z and out. */
+export function lossRow(loss: RefLoss, z: number[], out: number[], t: number[]): number {
   if (loss === 'mse') return 0.5 * out.reduce((s, o, i) => s + (t[i]! - o) ** 2, 0);
   if (loss === 'mae') return out.reduce((s, o, i) => s + Math.abs(o - t[i]!), 0);
   if (loss === 'huber') return out.reduce((s, o, i) => { const a = Math.abs(o - t[i]!); return s + (a <= 1 ? 0.5 * a * a : a - 0.5); }, 0);
@@ -71,6 +73,27 @@ function lossRow(loss: RefLoss, z: number[], out: number[], t: number[]): number
     return t.reduce((s, ti, i) => s + ti * (lse - z[i]!), 0);
   }
   return z.reduce((s, zi, i) => s + Math.max(zi, 0) - zi * t[i]! + Math.log1p(Math.exp(-Math.abs(zi))), 0);
+}
+
+/**
+ * The output layer's dE/dout and δ = dE/dnet for its rows (net z, out = f(z)), with `scale` = 1/rows
+ * for 'mean' and 1 for 'sum': ∂E/∂out through the activation's Jacobian, or for the losses fused
+ * with their activation (softmax + crossEntropy, sigmoid + binaryCrossEntropy) δ = scale·(p − t).
+ */
+export function outputGrads(loss: RefLoss, f: Act, net: number[][], out: number[][], y: number[][], scale: number, alpha: number): { dout: number[][]; delta: number[][] } {
+  const dout = out.map((o, r) => o.map((v, i) => {
+    const t = y[r]![i]!;
+    if (loss === 'mse') return scale * (v - t);
+    if (loss === 'mae') return scale * Math.sign(v - t);
+    if (loss === 'huber') return scale * Math.min(1, Math.max(-1, v - t));
+    if (loss === 'poisson') return scale * (1 - t / (v + 1e-7));
+    if (loss === 'crossEntropy' || loss === 'sparseCrossEntropy') return scale * (-t / v);
+    return scale * (-t / v + (1 - t) / (1 - v));
+  }));
+  const delta = loss === 'mse' || loss === 'mae' || loss === 'huber' || loss === 'poisson'
+    ? dout.map((g, r) => actBack(f, net[r]!, out[r]!, g, alpha))
+    : out.map((o, r) => o.map((p, i) => scale * (p - y[r]![i]!))); // p − t, the closed form of J_fᵀ·∂E/∂out
+  return { dout, delta };
 }
 
 /** Forward and backward for the rows of x with targets y. */
@@ -90,19 +113,9 @@ export function refRun(n: RefNet, x: number[][], y: number[][]): RefResult {
   for (let r = 0; r < rows; r++) loss += lossRow(n.loss, net[L - 1]![r]!, out[L - 1]![r]!, y[r]!);
   loss *= scale;
   const delta: number[][][] = new Array(L), dout: number[][][] = new Array(L);
-  // output layer: ∂E/∂out, then through the activation's Jacobian
-  dout[L - 1] = out[L - 1]!.map((o, r) => o.map((v, i) => {
-    const t = y[r]![i]!;
-    if (n.loss === 'mse') return scale * (v - t);
-    if (n.loss === 'mae') return scale * Math.sign(v - t);
-    if (n.loss === 'huber') return scale * Math.min(1, Math.max(-1, v - t));
-    if (n.loss === 'poisson') return scale * (1 - t / (v + 1e-7));
-    if (n.loss === 'crossEntropy' || n.loss === 'sparseCrossEntropy') return scale * (-t / v);
-    return scale * (-t / v + (1 - t) / (1 - v));
-  }));
-  delta[L - 1] = n.loss === 'mse' || n.loss === 'mae' || n.loss === 'huber' || n.loss === 'poisson'
-    ? dout[L - 1]!.map((g, r) => actBack(n.acts[L - 1]!, net[L - 1]![r]!, out[L - 1]![r]!, g, n.alpha))
-    : out[L - 1]!.map((o, r) => o.map((p, i) => scale * (p - y[r]![i]!))); // p − t, the closed form of J_fᵀ·∂E/∂out
+  const last = outputGrads(n.loss, n.acts[L - 1]!, net[L - 1]!, out[L - 1]!, y, scale, n.alpha);
+  dout[L - 1] = last.dout;
+  delta[L - 1] = last.delta;
   const gW: number[][][] = new Array(L), gb: (number[] | null)[] = new Array(L);
   let gx: number[][] = [];
   for (let l = L - 1; l >= 0; l--) {
