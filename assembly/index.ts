@@ -14,10 +14,11 @@ export {
 } from './activation';
 export {
   softmax_f32_rows, softmax_xent_grad_f32, softmax_grad_f32, mse_grad_f32,
-  xent_loss_f32, bce_loss_f32, mse_loss_f32,
+  xent_loss_f32, bce_loss_f32, mse_loss_f32, xent_loss_w_f32, bce_loss_w_f32, mse_loss_w_f32,
 } from './softmax';
 export {
   mae_loss_f32, mae_grad_f32, huber_loss_f32, huber_grad_f32, poisson_loss_f32, poisson_grad_f32,
+  mae_loss_w_f32, huber_loss_w_f32, poisson_loss_w_f32, scale_rows_f32,
 } from './loss';
 export { sgd_momentum_f32, adam_f32, rmsprop_f32 } from './optim';
 export { sumsq_f32, clamp_f32 } from './clip';

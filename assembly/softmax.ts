@@ -1,5 +1,7 @@
 // ************* softmax and losses: rows of [m, n], contiguous *************
 // Losses sum in f64 and return the total over all rows; the caller applies the reduction.
+// A `_w` value kernel weights row r's loss by w[r] (f32, Keras's sample_weight) as each term is
+// added; w = 0 (no buffer) weighs every row 1, and its unweighted twin is that call, bit for bit.
 import { exp_f32, exp_f32x4, hmax, hsum } from './simd';
 
 // Y[i,:] = softmax(X[i,:]), max-subtracted so logits of ±1e4 stay finite. y may alias x.
@@ -84,9 +86,15 @@ export function softmax_grad_f32(dz: usize, g: usize, p: usize, m: i32, n: i32):
 // Σ_rows Σ_j t_j·(logsumexp(z) − z_j): cross-entropy of softmax(z) against t, from the logits
 // (log-sum-exp form, finite even where a probability rounds to 0 or 1).
 export function xent_loss_f32(z: usize, t: usize, m: i32, n: i32): f64 {
+  return xent_loss_w_f32(z, t, 0, m, n);
+}
+
+// Σ_rows w_r·Σ_j t_j·(logsumexp(z) − z_j): xent_loss_f32 with row weights (w = 0: all 1).
+export function xent_loss_w_f32(z: usize, t: usize, w: usize, m: i32, n: i32): f64 {
   let total: f64 = 0;
   for (let r = 0; r < m; r++) {
     const base = <usize>(r * n) << 2;
+    const wr = row_weight(w, r);
     let mx: f64 = -Infinity;
     for (let i = 0; i < n; i++) mx = Math.max(mx, <f64>load<f32>(z + base + (<usize>i << 2)));
     let s: f64 = 0;
@@ -95,7 +103,7 @@ export function xent_loss_f32(z: usize, t: usize, m: i32, n: i32): f64 {
     for (let i = 0; i < n; i++) {
       const o = base + (<usize>i << 2);
       const ti = <f64>load<f32>(t + o);
-      if (ti != 0) total += ti * (lse - <f64>load<f32>(z + o));
+      if (ti != 0) total += wr * (ti * (lse - <f64>load<f32>(z + o)));
     }
   }
   return total;
@@ -103,22 +111,45 @@ export function xent_loss_f32(z: usize, t: usize, m: i32, n: i32): f64 {
 
 // Σ max(z,0) − z·t + log(1 + e^−|z|): binary cross-entropy of sigmoid(z) against t, from the logits.
 export function bce_loss_f32(z: usize, t: usize, n: i32): f64 {
+  return bce_loss_w_f32(z, t, 0, 1, n);
+}
+
+// bce_loss_f32 over [m, n] with row weights: Σ_rows w_r·Σ_j (w = 0: all 1).
+export function bce_loss_w_f32(z: usize, t: usize, w: usize, m: i32, n: i32): f64 {
   let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const zi = <f64>load<f32>(z + o);
-    total += Math.max(zi, 0) - zi * <f64>load<f32>(t + o) + Math.log1p(Math.exp(-Math.abs(zi)));
+  for (let r = 0; r < m; r++) {
+    const base = <usize>(r * n) << 2;
+    const wr = row_weight(w, r);
+    for (let i = 0; i < n; i++) {
+      const o = base + (<usize>i << 2);
+      const zi = <f64>load<f32>(z + o);
+      total += wr * (Math.max(zi, 0) - zi * <f64>load<f32>(t + o) + Math.log1p(Math.exp(-Math.abs(zi))));
+    }
   }
   return total;
 }
 
 // ½Σ(t − y)² over n values.
 export function mse_loss_f32(y: usize, t: usize, n: i32): f64 {
+  return mse_loss_w_f32(y, t, 0, 1, n);
+}
+
+// ½Σ_rows w_r·Σ_j (t − y)² over [m, n] (w = 0: all 1).
+export function mse_loss_w_f32(y: usize, t: usize, w: usize, m: i32, n: i32): f64 {
   let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const d = <f64>load<f32>(y + o) - <f64>load<f32>(t + o);
-    total += d * d;
+  for (let r = 0; r < m; r++) {
+    const base = <usize>(r * n) << 2;
+    const wr = row_weight(w, r);
+    for (let i = 0; i < n; i++) {
+      const o = base + (<usize>i << 2);
+      const d = <f64>load<f32>(y + o) - <f64>load<f32>(t + o);
+      total += wr * (d * d);
+    }
   }
   return 0.5 * total;
+}
+
+// w[r] as f64, or 1 without a weight buffer (w = 0). Exact: ×1 leaves every term's bits.
+@inline export function row_weight(w: usize, r: i32): f64 {
+  return w ? <f64>load<f32>(w + (<usize>r << 2)) : 1;
 }

@@ -1,5 +1,7 @@
+import type { OutputActivation } from './activations.js';
 import { LOSS, type Loss } from './losses.js';
-import { ArgumentTypeError, DomainError, NonFiniteError, ShapeError, describe } from './errors.js';
+import { ArgumentTypeError, DomainError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
+import { suggest } from './suggest.js';
 
 /** A row-major matrix: `data` holds rows × cols floats. */
 export interface Matrix { data: Float32Array; rows: number; cols: number }
@@ -203,4 +205,145 @@ export function writeSample(value: unknown, dst: Float32Array, at: number, cols:
     dst[at + j] = v;
   }
   return 'array';
+}
+
+// ************* sample and class weights *************
+// Keras's sample_weight and class_weight: one weight per row, the loss of row r counting w_r times
+// (reduced by the number of rows, never by Σw). Both given: multiplied (tf.keras 2's rule). The
+// weights are staged in wasm as float32, one per row, next to the targets (src/staging.ts).
+
+/** Checked weight options of a call: one weight per row (not copied) and one per class, or null. */
+export interface RowWeights {
+  /** sampleWeight: `rows` finite numbers ≥ 0 (number[] or Float32Array), in the rows' order. */
+  readonly sample: ArrayLike<number> | null;
+  readonly classes: ClassWeights | null;
+}
+
+/** classWeight, checked against the output layer: one float32 weight per class and how a target row's class is read. */
+export interface ClassWeights {
+  /** One weight per class; 1 for a class the option leaves out (Keras's class_weight.get(c, 1.0)). */
+  readonly weights: Float32Array;
+  /** True: the class of a row is the argmax of its target row (softmax); false: one sigmoid output, class 1 where the target > 0.5. */
+  readonly argmax: boolean;
+}
+
+/** The weight options of trainBatch/gradients (sampleWeight checked once the row count is known). */
+export interface WeightOptions {
+  readonly sampleWeight: unknown;
+  readonly classes: ClassWeights | null;
+  /** 'trainBatch options', for messages. */
+  readonly where: string;
+}
+
+const TRAIN_KEYS = ['sampleWeight', 'classWeight'];
+const EVALUATE_KEYS = ['metrics', 'sampleWeight'];
+
+/** OptionError for the first key of `o` not in `known`, with "did you mean" (`where`: 'trainBatch options'). */
+function checkKeys(o: object, known: readonly string[], where: string, note = ''): void {
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const hint = suggest(k, known);
+    throw new OptionError(`${where}.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${known.join(', ')}${note}`);
+  }
+}
+
+/**
+ * trainBatch's and gradients' options checked: an object with sampleWeight and/or classWeight
+ * (classWeight checked against the output layer now, sampleWeight when the rows are staged).
+ * null when no weight is given (the unweighted path).
+ */
+export function trainOptions(options: unknown, call: 'trainBatch' | 'gradients', activation: OutputActivation, cols: number): WeightOptions | null {
+  if (options === undefined) return null;
+  const where = `${call} options`;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`${where}: expected an object such as { sampleWeight } or { classWeight }, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  checkKeys(o, TRAIN_KEYS, where);
+  const classes = o.classWeight === undefined ? null : toClassWeights(o.classWeight, activation, cols, `${where}.classWeight`);
+  return o.sampleWeight === undefined && !classes ? null : { sampleWeight: o.sampleWeight, classes, where };
+}
+
+/** evaluate's options checked as an object with known keys (the metrics themselves are metrics.ts's to check); sampleWeight unchecked yet. */
+export function evaluateOptions(options: unknown): { metrics?: unknown; sampleWeight?: unknown } | undefined {
+  if (options === undefined) return undefined;
+  const where = 'evaluate options';
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`${where}: expected an object such as { metrics: ['accuracy'] } or { sampleWeight }, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  checkKeys(o, EVALUATE_KEYS, where, 'classWeight' in o ? ' (class weights are a training option of fit, trainBatch and gradients, as in Keras; weight rows with sampleWeight)' : '');
+  return { metrics: o.metrics, sampleWeight: o.sampleWeight };
+}
+
+/** sampleWeight checked: a number[] or Float32Array of `rows` finite weights ≥ 0 (within float32's range); returned as is, not copied. */
+export function checkSampleWeight(value: unknown, rows: number, name: string): ArrayLike<number> {
+  const expected = `one weight ≥ 0 per row (a number[] or a Float32Array of ${rows})`;
+  if (!(Array.isArray(value) || value instanceof Float32Array)) throw new ArgumentTypeError(`${name}: expected ${expected}, got ${describe(value)}`);
+  if (value.length !== rows) throw new ShapeError(`${name}: expected ${rows} weights (one per row of x), got ${describe(value)}`);
+  for (let i = 0; i < rows; i++) checkWeight(value[i], `${name}[${i}]`);
+  return value as ArrayLike<number>;
+}
+
+/** Weights [start, start + count) of checked sample weights, indexed from 0 (fit's validationSplit rows): a view of a Float32Array, a copy of an array. */
+export function weightRows(sample: ArrayLike<number>, start: number, count: number): ArrayLike<number> {
+  return sample instanceof Float32Array ? sample.subarray(start, start + count) : Array.prototype.slice.call(sample, start, start + count) as number[];
+}
+
+/** One weight: a finite number ≥ 0 within float32's range. */
+function checkWeight(v: unknown, name: string): void {
+  if (typeof v !== 'number') throw new ArgumentTypeError(`${name}: expected a weight (a number ≥ 0), got ${describe(v)}`);
+  if (!Number.isFinite(v)) throw new NonFiniteError(`${name}: expected a finite weight ≥ 0, got ${describe(v)}`);
+  if (v > 3.4028234663852886e38) throw new NonFiniteError(`${name}: ${v} is beyond float32's range (±3.4e38)`);
+  if (v < 0) throw new DomainError(`${name}: expected a weight ≥ 0, got ${v}`);
+}
+
+/**
+ * classWeight checked against the output layer: { [class]: weight } (classes left out weigh 1) or
+ * an array of one weight per class. The classes are a softmax layer's outputs (a row's class is
+ * its target's argmax; with sparseCrossEntropy, the index) or 0 and 1 for one sigmoid output
+ * (target > 0.5). Other outputs are refused: a regression has no classes, and a row of several
+ * sigmoid outputs has several (Keras takes its argmax, which is no class of a multi-label row).
+ */
+export function toClassWeights(value: unknown, activation: OutputActivation, cols: number, name: string): ClassWeights {
+  const what = `this network's output layer is ${cols} ${activation} output${cols === 1 ? '' : 's'}`;
+  const argmax = activation === 'softmax';
+  if (!argmax && !(activation === 'sigmoid' && cols === 1)) {
+    const why = activation === 'sigmoid' ? ' (multi-label: each row has several yes/no classes)' : ' (a regression has no classes)';
+    throw new OptionError(`${name}: class weights need one class per row, from a softmax output layer (the target row's argmax) or one sigmoid output (classes 0 and 1); ${what}${why}. Weight the rows with sampleWeight instead`);
+  }
+  const k = argmax ? cols : 2;
+  const range = `a class index in [0, ${k}) (${argmax ? `the ${k} softmax outputs` : 'one sigmoid output: class 1 where the target > 0.5'})`;
+  const weights = new Float32Array(k).fill(1);
+  if (Array.isArray(value) || value instanceof Float32Array) {
+    if (value.length !== k) throw new ShapeError(`${name}: expected ${k} weights (one per class, ${range.replace('a class index in', 'classes')}), got ${describe(value)}`);
+    for (let c = 0; c < k; c++) { checkWeight(value[c], `${name}[${c}]`); weights[c] = value[c] as number; }
+    return { weights, argmax };
+  }
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) {
+    throw new ArgumentTypeError(`${name}: expected { [class]: weight } or an array of ${k} weights (one per class), got ${describe(value)}`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const c = Number(key);
+    if (!(Number.isInteger(c) && String(c) === key && c >= 0 && c < k)) throw new DomainError(`${name}[${JSON.stringify(key)}]: expected ${range}, got ${JSON.stringify(key)}`);
+    checkWeight(v, `${name}[${c}]`);
+    weights[c] = v as number;
+  }
+  return { weights, argmax };
+}
+
+/**
+ * Writes the weights of `rows` staged rows to f32[at ..]: sample[order[start + i]] (start + i
+ * without an order) times the class weight of staged target row i (f32[t + i·cols ..]), in float32.
+ * Allocates nothing.
+ */
+export function writeRowWeights(f32: Float32Array, at: number, t: number, rows: number, cols: number, weights: RowWeights, order: Uint32Array | null, start: number): void {
+  const { sample, classes } = weights;
+  for (let i = 0; i < rows; i++) {
+    let w = 1;
+    if (sample) w = Math.fround(sample[order ? order[start + i]! : start + i]!);
+    if (classes) {
+      const row = t + i * cols;
+      let c = 0;
+      if (classes.argmax) { for (let j = 1; j < cols; j++) if (f32[row + j]! > f32[row + c]!) c = j; } else c = f32[row]! > 0.5 ? 1 : 0;
+      w *= classes.weights[c]!;
+    }
+    f32[at + i] = w; // one rounding of the float32 product
+  }
 }

@@ -9,7 +9,8 @@ export type {
   LearningRate, LearningRateSchedule, LearningRateFunction, ExponentialDecay, CosineDecay, PiecewiseConstantDecay, InverseTimeDecay,
 } from './schedules.js';
 export type { ClipConfig } from './optim/clip.js';
-export type { EvaluateOptions } from './model.js';
+export type { EvaluateOptions, TrainBatchOptions } from './model.js';
+export type { EarlyStopping, Checkpoint } from './fit.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction, LayerInput, LayerSpec } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput, TargetInput } from './data.js';

@@ -13,3 +13,5 @@ export { suggest } from './suggest.js';
 export { argmaxRows } from './metrics.js';
 export { describeLayer, stackOf } from './layers/stack.js';
 export { describeLearningRate } from './schedules.js';
+export { detectStyle, fmt, lossStr, ProgressBar } from './progress.js';
+export type { Style } from './progress.js';

@@ -2,6 +2,8 @@
 // A loss is its value, the δ it hands the output layer, whether it fuses with the output
 // activation (softmax + cross-entropy and sigmoid + binary cross-entropy give dE/dz = p − y in one
 // kernel) and the check its targets must pass. Adding a loss is one record here plus its kernels.
+// Sample weights (Keras's sample_weight, class_weight) weight each row's loss in the value kernels
+// and each row of the gradient (lossGrad): one f32 weight per row, staged in wasm.
 import type { OutputActivation } from './activations.js';
 import { DomainError } from './errors.js';
 import type { Kernels } from './wasm/kernels.js';
@@ -26,8 +28,11 @@ export interface LossInfo {
   readonly outputs?: readonly string[];
   /** Targets are one class index per sample (checked and staged as one-hot rows by data.ts toTargets), not rows. */
   readonly classIndices?: boolean;
-  /** Σ over the rows of the per-sample loss (the cross-entropies from the logits z, with log-sum-exp). */
-  sum(k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number): number;
+  /**
+   * Σ over the rows of the per-sample loss (the cross-entropies from the logits z, with log-sum-exp),
+   * row r weighted by the f32 at w + 4r; w = 0: unweighted (the same bits as every weight 1).
+   */
+  sum(k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number, w: number): number;
   /**
    * Writes the gradient the output layer starts from, scaled by `scale` (1/rows for 'mean'): fused,
    * δ = dE/dz into out.delta; otherwise dE/dout into out.dout (the layer then forms δ = dout ⊙ f').
@@ -62,7 +67,7 @@ export const HUBER_DELTA = 1;
 export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
   mse: {
     fusedWith: null,
-    sum: (k, out, t, rows, cols) => k.mse_loss_f32(out.a, t, rows * cols),
+    sum: (k, out, t, rows, cols, w) => k.mse_loss_w_f32(out.a, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.mse_grad_f32(out.dout, out.a, t, scale, rows * cols),
     checksTargets: false,
     check: () => {},
@@ -70,28 +75,28 @@ export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
   crossEntropy: {
     fusedWith: 'softmax',
     pairingHint: " (use 'binaryCrossEntropy' with 'sigmoid')",
-    sum: (k, out, t, rows, cols) => k.xent_loss_f32(out.z, t, rows, cols),
+    sum: (k, out, t, rows, cols, w) => k.xent_loss_w_f32(out.z, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // p − y
     checksTargets: true,
     check: (t, at, rows, cols, name) => checkProbabilities('crossEntropy', true, t, at, rows, cols, name),
   },
   binaryCrossEntropy: {
     fusedWith: 'sigmoid',
-    sum: (k, out, t, rows, cols) => k.bce_loss_f32(out.z, t, rows * cols),
+    sum: (k, out, t, rows, cols, w) => k.bce_loss_w_f32(out.z, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // σ − y: the same kernel
     checksTargets: true,
     check: (t, at, rows, cols, name) => checkProbabilities('binaryCrossEntropy', false, t, at, rows, cols, name),
   },
   mae: {
     fusedWith: null,
-    sum: (k, out, t, rows, cols) => k.mae_loss_f32(out.a, t, rows * cols),
+    sum: (k, out, t, rows, cols, w) => k.mae_loss_w_f32(out.a, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.mae_grad_f32(out.dout, out.a, t, scale, rows * cols), // sign(out − t), 0 at 0
     checksTargets: false,
     check: () => {},
   },
   huber: {
     fusedWith: null,
-    sum: (k, out, t, rows, cols) => k.huber_loss_f32(out.a, t, HUBER_DELTA, rows * cols),
+    sum: (k, out, t, rows, cols, w) => k.huber_loss_w_f32(out.a, t, w, HUBER_DELTA, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.huber_grad_f32(out.dout, out.a, t, scale, HUBER_DELTA, rows * cols), // clamp(out − t, −δ, δ)
     checksTargets: false,
     check: () => {},
@@ -101,7 +106,7 @@ export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
     // log(out + 1e-7) needs out > −1e-7: only activations whose outputs are ≥ 0 (Keras would give NaN)
     outputs: ['sigmoid', 'relu', 'softmax', 'softplus'],
     pairingHint: ' (log(out + 1e-7) needs outputs ≥ 0; with a linear output, use softplus or relu)',
-    sum: (k, out, t, rows, cols) => k.poisson_loss_f32(out.a, t, rows * cols),
+    sum: (k, out, t, rows, cols, w) => k.poisson_loss_w_f32(out.a, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.poisson_grad_f32(out.dout, out.a, t, scale, rows * cols), // 1 − t/(out + 1e-7)
     checksTargets: true,
     check: (t, at, rows, cols, name) => {
@@ -118,12 +123,25 @@ export const LOSS: Readonly<Record<Loss, LossInfo>> = Object.freeze({
     pairingHint: " (use 'binaryCrossEntropy' with 'sigmoid')",
     classIndices: true,
     // staged as one-hot rows, so the value and gradient are crossEntropy's, bit for bit
-    sum: (k, out, t, rows, cols) => k.xent_loss_f32(out.z, t, rows, cols),
+    sum: (k, out, t, rows, cols, w) => k.xent_loss_w_f32(out.z, t, w, rows, cols),
     grad: (k, out, t, rows, cols, scale) => k.softmax_xent_grad_f32(out.delta, out.a, t, scale, rows * cols), // p − y
     checksTargets: false, // the class indices were checked when they were read (data.ts toTargets)
     check: () => {},
   },
 });
+
+/**
+ * Writes the output layer's starting gradient (LossInfo.grad, scaled by `scale`) and weights its
+ * row r by the f32 at w + 4r (w = 0: unweighted): the gradient of Σ wᵣ·Lᵣ·scale. Weight 1 leaves a
+ * row's bits.
+ */
+export function lossGrad(loss: Loss, k: Kernels, out: OutputBuffers, t: number, rows: number, cols: number, scale: number, w: number): void {
+  const info = LOSS[loss];
+  info.grad(k, out, t, rows, cols, scale);
+  if (w === 0) return;
+  const g = info.fusedWith ? out.delta : out.dout; // the buffer grad wrote
+  k.scale_rows_f32(g, g, w, rows, cols);
+}
 
 /** The loss a network gets when none is named: cross-entropy with a softmax output, else mse. */
 export function defaultLoss(outputActivation: OutputActivation): Loss {

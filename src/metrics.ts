@@ -3,7 +3,7 @@
 // batch (fit's epochs, evaluate's chunks) and its value. Used by fit's logs, evaluate and the
 // command line. Definitions follow scikit-learn (and Keras where scikit-learn has none).
 import type { OutputActivation } from './activations.js';
-import { ArgumentTypeError, OptionError, describe } from './errors.js';
+import { OptionError, describe } from './errors.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -43,7 +43,6 @@ export interface MetricOutput {
 }
 
 const CLASS_METRICS: readonly Metric[] = ['accuracy', 'precision', 'recall', 'f1', 'auc'];
-const EVALUATE_KEYS = ['metrics'];
 
 /** The name of a metric's validation value in fit's logs: 'f1' → 'valF1'. */
 export function valName<M extends Metric>(m: M): `val${Capitalize<M>}` {
@@ -91,19 +90,10 @@ export function checkMetricsApply(names: readonly Metric[], out: MetricOutput, w
   });
 }
 
-/** evaluate's options checked (an object, known keys with "did you mean", metric names that apply); returns the metrics to report. */
-export function evaluateMetrics(options: unknown, out: MetricOutput): Metric[] {
-  if (options === undefined) return defaultMetrics(out, 'evaluate');
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ArgumentTypeError(`evaluate options: expected an object such as { metrics: ['accuracy'] }, got ${describe(options)}`);
-  const o = options as Record<string, unknown>;
-  for (const k in o) {
-    if (!EVALUATE_KEYS.includes(k)) {
-      const hint = suggest(k, EVALUATE_KEYS);
-      throw new OptionError(`evaluate options.${k}: unknown option${hint ? ` (did you mean '${hint}'?)` : ''}; known options are ${EVALUATE_KEYS.join(', ')}`);
-    }
-  }
-  if (o.metrics === undefined) return defaultMetrics(out, 'evaluate');
-  const names = checkMetricNames(o.metrics, 'evaluate options.metrics');
+/** evaluate's `metrics` option (the options object itself is checked in src/data.ts, evaluateOptions): names that apply; returns the metrics to report. */
+export function evaluateMetrics(metrics: unknown, out: MetricOutput): Metric[] {
+  if (metrics === undefined) return defaultMetrics(out, 'evaluate');
+  const names = checkMetricNames(metrics, 'evaluate options.metrics');
   checkMetricsApply(names, out, 'evaluate options.metrics');
   return names;
 }

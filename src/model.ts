@@ -1,14 +1,17 @@
-import { LOSS } from './losses.js';
+import { LOSS, lossGrad } from './losses.js';
 import { MetricAccumulator, evaluateMetrics, type Evaluation, type Metric } from './metrics.js';
-import { checkTargetBatch, gatherRows, nonFinite, shapeLike, targetRowsError, toBatch, toTargets, writeRows, writeSample, type Batch, type BatchInput, type TargetInput } from './data.js';
+import {
+  checkSampleWeight, checkTargetBatch, evaluateOptions, gatherRows, nonFinite, shapeLike, targetRowsError, toBatch, toClassWeights, toTargets, trainOptions, weightRows, writeRows, writeSample,
+  type Batch, type BatchInput, type RowWeights, type TargetInput,
+} from './data.js';
 import { ArgumentTypeError, BusyError, DisposedError, DomainError, FormatError, NonFiniteError, OptionError, ShapeError, describe } from './errors.js';
 import { checkPath, encodeJSON, loadSnapshot, saveSnapshot, snapshotFromJSON, type NetworkJSON, type Snapshot } from './io.js';
 import type { Dense } from './layers/dense.js';
 import type { BatchNormalization, LayerNormalization } from './layers/normalization.js';
 import { INFERENCE, type DenseWeights, type Layer, type LayerType, type AnyLayerWeights, type LayerWeightsInput, type Pass } from './layers/layer.js';
 import { blocksOf, buildStack, stackOf, type StackEntry } from './layers/stack.js';
-import { fitMetrics, resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
-import { Rollback } from './rollback.js';
+import { checkFitSetup, fitMetrics, resolveFitOptions, runFit, type FitEngine, type FitOptions, type History } from './fit.js';
+import { Rollback, StateCopy, type Block } from './rollback.js';
 import { Staging } from './staging.js';
 import { createOptimizer, type Optimizer } from './optim/index.js';
 import { resolveOptions, type LayerInput, type NetworkOptions, type ResolvedOptions } from './options.js';
@@ -87,6 +90,20 @@ export interface TraceOptions {
 export interface EvaluateOptions {
   /** Metrics to report besides the loss, by name (see METRICS in src/metrics.ts). Default: ['accuracy'] for softmax and sigmoid outputs, ['mae', 'rmse', 'r2'] otherwise. */
   metrics?: readonly Metric[];
+  /** One weight ≥ 0 per row (Keras's sample_weight): the loss is Σ wᵢ·Lᵢ / rows ('mean') or Σ wᵢ·Lᵢ ('sum'). The metrics stay unweighted (as Keras's `metrics`). */
+  sampleWeight?: readonly number[] | Float32Array;
+}
+
+/** trainBatch's and gradients' options: Keras's sample_weight and class_weight (multiplied when both are given). */
+export interface TrainBatchOptions {
+  /** One weight ≥ 0 per row: the loss is Σ wᵢ·Lᵢ / rows ('mean') or Σ wᵢ·Lᵢ ('sum'), and the gradient that of it. */
+  sampleWeight?: readonly number[] | Float32Array;
+  /**
+   * A weight ≥ 0 per class, { [class]: weight } (classes left out weigh 1) or an array of one per
+   * class; a row weighs its target's class's weight. Classes: a softmax layer's outputs (the target
+   * row's argmax; with sparseCrossEntropy the index), or 0 and 1 for one sigmoid output (target > 0.5).
+   */
+  classWeight?: Readonly<Record<number, number>> | readonly number[] | Float32Array;
 }
 
 /** Rows per chunk when predict/evaluate run a batch larger than the current buffers. */
@@ -252,12 +269,13 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     };
   }
 
-  /** Loss and gradients for the batch (x, y); changes nothing. */
-  gradients(x: BatchInput, y: TargetInput): Gradients<LayerGradientsOf<L>> {
+  /** Loss and gradients for the batch (x, y), rows weighted by `{ sampleWeight, classWeight }` if given; changes nothing. */
+  gradients(x: BatchInput, y: TargetInput, options?: TrainBatchOptions): Gradients<LayerGradientsOf<L>> {
     this.live('gradients');
-    const rows = this.io.stage(x, y, this.options.loss);
+    const weights = trainOptions(options, 'gradients', this.options.outputActivation, this.outSize);
+    const rows = this.io.stage(x, y, this.options.loss, weights);
     this.forward(rows, this.trainingPass(false));
-    const loss = this.lossAndDelta(rows);
+    const loss = this.lossAndDelta(rows, weights ? this.io.w : 0);
     this.backward(rows, true);
     const arena = this.be.arena;
     const fused = this.fusedLoss();
@@ -284,13 +302,14 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     } as Gradients<LayerGradientsOf<L>>;
   }
 
-  /** One SGD step on the batch (x, y); returns the loss before the step. */
-  trainBatch(x: BatchInput, y: TargetInput): number {
+  /** One optimizer step on the batch (x, y), rows weighted by `{ sampleWeight, classWeight }` if given; returns the loss before the step. */
+  trainBatch(x: BatchInput, y: TargetInput, options?: TrainBatchOptions): number {
     this.live('trainBatch');
     this.idle('trainBatch');
-    const rows = this.io.stage(x, y, this.options.loss);
+    const weights = trainOptions(options, 'trainBatch', this.options.outputActivation, this.outSize);
+    const rows = this.io.stage(x, y, this.options.loss, weights);
     this.forward(rows, this.trainingPass(true));
-    const loss = this.lossAndDelta(rows); // throws on a non-finite loss: nothing changed yet
+    const loss = this.lossAndDelta(rows, weights ? this.io.w : 0); // throws on a non-finite loss: nothing changed yet
     this.optimizer.nextLearningRate(); // a schedule function's bad value throws here, before anything changes
     this.commit();
     this.backward(rows, false);
@@ -308,10 +327,13 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     this.idle('fit');
     const o = resolveFitOptions(options);
     fitMetrics(o, { activation: this.options.outputActivation, cols: this.outSize }); // before anything is allocated
+    const classes = o.classWeight === undefined ? null : toClassWeights(o.classWeight, this.options.outputActivation, this.outSize, 'fit options.classWeight');
     let xb = toBatch(x, this.inSize, 'x');
     let yb = toTargets(y, this.outSize, this.options.loss, 'y');
     if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
     checkTargetBatch(yb, this.options.loss, 'y');
+    let sample = o.sampleWeight === undefined ? null : checkSampleWeight(o.sampleWeight, xb.rows, 'fit options.sampleWeight');
+    let valSample: ArrayLike<number> | null = null;
     let val: [Batch, Batch] | null = null;
     if (o.validationData) {
       const [vx, vy] = o.validationData;
@@ -326,22 +348,33 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
         throw new OptionError(`fit options.validationSplit: ${o.validationSplit} of ${xb.rows} rows leaves ${nVal} for validation and ${xb.rows - nVal} for training; each needs at least 1`);
       }
       val = [sliceBatch(xb, xb.rows - nVal, nVal), sliceBatch(yb, yb.rows - nVal, nVal)];
+      if (sample) { valSample = weightRows(sample, xb.rows - nVal, nVal); sample = weightRows(sample, 0, xb.rows - nVal); }
       xb = sliceBatch(xb, 0, xb.rows - nVal);
       yb = sliceBatch(yb, 0, yb.rows - nVal);
     }
-    if (o.earlyStopping && (o.earlyStopping.monitor ?? 'valLoss') === 'valLoss' && !val) {
-      throw new OptionError(`fit options.earlyStopping.monitor: 'valLoss' needs validationData or validationSplit`);
-    }
+    checkFitSetup(o, val !== null, this.options.optimizer.learningRate);
     const n = xb.rows;
     const batch = Math.min(o.batchSize, n);
     this.io.reserve(batch);
-    const guard = new Rollback(this.be, this.layers.flatMap((l) => l.params()), this.layers.flatMap((l) => l.state()), this.optimizer, this.shuffleRng, o.rollback !== false);
+    const blocks = this.stateBlocks();
+    const guard = new Rollback(this.be, blocks, this.layers.reduce((s, l) => s + l.params().length, 0), this.optimizer, this.shuffleRng, o.rollback !== false);
+    let best: StateCopy | null = null;
+    try {
+      if (o.earlyStopping?.restoreBestWeights) best = new StateCopy(this.be, blocks, this.optimizer, this.shuffleRng);
+    } catch (e) {
+      guard.dispose();
+      throw e;
+    }
+    const save = (path: string): Promise<void> => saveSnapshot(path, this.snapshot());
     this.fitting = true;
     try {
-      return await runFit(this.engine(), xb, yb, val, o, batch, guard, this.shuffleRng);
+      const weights: RowWeights | null = sample || classes ? { sample, classes } : null;
+      return await runFit(this.engine(), xb, yb, val, o, batch, { guard, best, save, weights, valSample }, this.shuffleRng);
     } finally {
+      this.optimizer.setEpoch(0); // outside fit, a function schedule sees epoch 0
       this.fitting = false;
       guard.dispose();
+      best?.dispose();
     }
   }
 
@@ -349,16 +382,19 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
    * Loss (reduced as the network's `reduction` says, over all rows) and metrics on (x, y), in
    * chunks; changes nothing. Metrics by default: accuracy for softmax and sigmoid outputs, mae,
    * rmse and r2 for other outputs; `{ metrics }` names them (see METRICS in src/metrics.ts).
+   * `{ sampleWeight }` weights each row's loss (not the metrics).
    */
   evaluate(x: BatchInput, y: TargetInput, options?: EvaluateOptions): Evaluation {
     this.live('evaluate');
     const output = { activation: this.options.outputActivation, cols: this.outSize };
-    const metrics = evaluateMetrics(options, output);
+    const o = evaluateOptions(options);
+    const metrics = evaluateMetrics(o?.metrics, output);
     const xb = toBatch(x, this.inSize, 'x', true);
     const yb = toTargets(y, this.outSize, this.options.loss, 'y', true);
     if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
+    const sample = o?.sampleWeight === undefined ? null : checkSampleWeight(o.sampleWeight, xb.rows, 'evaluate options.sampleWeight');
     checkTargetBatch(yb, this.options.loss, 'y');
-    return this.evaluateBatches(xb, yb, metrics.length > 0 ? new MetricAccumulator(metrics, output, xb.rows) : null);
+    return this.evaluateBatches(xb, yb, metrics.length > 0 ? new MetricAccumulator(metrics, output, xb.rows) : null, sample);
   }
 
   /** A JSON-ready object with the options, weights, optimizer state and shuffle state (exact float32, base64). */
@@ -488,12 +524,21 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
 
   // ************* internals *************
 
+  /**
+   * Every block of the training state, in the model file's order (see Snapshot): the layers'
+   * trainable blocks, the optimizer's slots in parameter order, the layers' non-trainable blocks.
+   */
+  private stateBlocks(): Block[] {
+    return [
+      ...this.layers.flatMap((l) => l.params().map((p) => ({ ptr: p.param, length: p.length }))),
+      ...this.optimizer.state().flat(),
+      ...this.layers.flatMap((l) => l.state()),
+    ];
+  }
+
   private snapshot(): Snapshot {
     const arena = this.be.arena;
-    const blocks: Float32Array[] = [];
-    for (const l of this.layers) for (const p of l.params()) blocks.push(arena.view(p.param, p.length).slice());
-    for (const slots of this.optimizer.state()) for (const s of slots) blocks.push(arena.view(s.ptr, s.length).slice());
-    for (const l of this.layers) for (const p of l.state()) blocks.push(arena.view(p.ptr, p.length).slice());
+    const blocks = this.stateBlocks().map((b) => arena.view(b.ptr, b.length).slice());
     return { options: { ...this.options }, blocks, iterations: this.optimizer.iterations, shuffleState: this.shuffleRng.state };
   }
 
@@ -501,11 +546,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     const { learningRate: _lr, ...options } = s.options;
     const net = new Network<L>(options as unknown as NetworkOptions<L>);
     const arena = net.be.arena;
-    const targets = [
-      ...net.layers.flatMap((l) => l.params().map((p) => ({ ptr: p.param, length: p.length }))),
-      ...net.optimizer.state().flat(),
-      ...net.layers.flatMap((l) => l.state()),
-    ];
+    const targets = net.stateBlocks();
     if (targets.length !== s.blocks.length) {
       net.dispose();
       throw new FormatError(`model: expected ${targets.length} blocks, got ${s.blocks.length}`);
@@ -517,18 +558,23 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
   }
 
 
-  /** Loss (reduced over all rows) over validated batches, in chunks, and the metrics of `acc` (reset first; at most xb.rows rows). */
-  private evaluateBatches(xb: Batch, yb: Batch, acc: MetricAccumulator | null): Evaluation {
+  /**
+   * Loss (reduced over all rows; with `sample`, one checked weight per row, Σ wᵢ·Lᵢ reduced by the row
+   * count) over validated batches, in chunks, and the metrics of `acc` (reset first; at most xb.rows rows; unweighted).
+   */
+  private evaluateBatches(xb: Batch, yb: Batch, acc: MetricAccumulator | null, sample: ArrayLike<number> | null = null): Evaluation {
     const chunk = Math.min(xb.rows, Math.max(this.io.capacity, PREDICT_CHUNK));
     this.io.reserve(chunk);
     acc?.reset();
+    const weights: RowWeights | null = sample && { sample, classes: null };
     let total = 0;
     for (let start = 0; start < xb.rows; start += chunk) {
       const rows = Math.min(chunk, xb.rows - start);
       this.io.put(xb, this.io.x, start, rows);
       this.io.put(yb, this.io.t, start, rows);
+      if (weights) this.io.putWeights(weights, null, start, rows);
       this.forward(rows, PREDICT_PASS);
-      total += this.lossSum(rows);
+      total += this.lossSum(rows, weights ? this.io.w : 0);
       if (acc) this.measureStaged(acc, rows);
     }
     const out: Evaluation = { loss: (this.options.reduction === 'mean' ? total / xb.rows : total) + this.penalty() };
@@ -553,21 +599,28 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     return LOSS[this.options.loss].fusedWith !== null;
   }
 
-  /** What the fit loop (src/fit.ts) drives: this network's staging, steps and evaluation. */
+  /**
+   * What the fit loop (src/fit.ts) drives: this network's staging, steps and evaluation. Weighted
+   * training: stageRows's `weights` (RowWeights of all the training rows, indexed as x) stages the
+   * batch's row weights, and forwardLoss(rows, true) uses them; evaluate's `sample` weights the
+   * validation loss (one weight per validation row).
+   */
   private engine(): FitEngine {
     return {
       loss: this.options.loss,
       reduction: this.options.reduction,
-      stageRows: (xb, yb, order, start, rows) => {
+      stageRows: (xb: Batch, yb: Batch, order: Uint32Array, start: number, rows: number, weights: RowWeights | null = null) => {
         const f32 = this.be.arena.f32;
         gatherRows(xb, f32, this.io.x >>> 2, order, start, rows);
         gatherRows(yb, f32, this.io.t >>> 2, order, start, rows);
+        if (weights) this.io.putWeights(weights, order, start, rows); // from the staged targets
       },
-      forwardLoss: (rows) => { this.forward(rows, this.trainingPass(true)); return this.lossAndDelta(rows, false); },
+      forwardLoss: (rows: number, weighted = false) => { this.forward(rows, this.trainingPass(true)); return this.lossAndDelta(rows, weighted ? this.io.w : 0, false); },
       output: { activation: this.options.outputActivation, cols: this.outSize },
       measure: (acc, rows) => this.measureStaged(acc, rows),
-      backwardStep: (rows) => { this.optimizer.nextLearningRate(); this.commit(); this.backward(rows, false); this.optimizer.step(); },
-      evaluate: (xb, yb, acc) => this.evaluateBatches(xb, yb, acc),
+      backwardStep: (rows) => { const lr = this.optimizer.nextLearningRate(); this.commit(); this.backward(rows, false); this.optimizer.step(); return lr; },
+      setEpoch: (epoch) => this.optimizer.setEpoch(epoch),
+      evaluate: (xb: Batch, yb: Batch, acc: MetricAccumulator | null, sample: ArrayLike<number> | null = null) => this.evaluateBatches(xb, yb, acc, sample),
       live: () => this.live('fit'),
     };
   }
@@ -588,9 +641,9 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     for (const l of this.layers) { l.forward(input, rows, pass); input = l.a; }
   }
 
-  /** Σ over the staged rows of the per-sample loss. */
-  private lossSum(rows: number): number {
-    return LOSS[this.options.loss].sum(this.be.kernels, this.last, this.io.t, rows, this.outSize);
+  /** Σ over the staged rows of the per-sample loss, row r weighted by the f32 at w + 4r (w = 0: unweighted). */
+  private lossSum(rows: number, w: number): number {
+    return LOSS[this.options.loss].sum(this.be.kernels, this.last, this.io.t, rows, this.outSize, w);
   }
 
   /** The layers' l1/l2 penalties (Keras's regularizers), added to the reduced loss. */
@@ -605,14 +658,16 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     return [String(this.inSize), ...this.stack.map((e) => (e.spec.type === 'dense' ? String(e.outSize) : e.spec.type))].join('-');
   }
 
-  /** Loss of the staged batch (reduced, plus the penalties) and δ of the output layer. */
-  private lossAndDelta(rows: number, check = true): number {
+  /**
+   * Loss of the staged batch (reduced, plus the penalties) and δ of the output layer; with w (the
+   * staged row weights' address, 0: none) Σ wᵢ·Lᵢ, still reduced by the row count, and δ's rows × wᵢ.
+   */
+  private lossAndDelta(rows: number, w: number, check = true): number {
     const last = this.last;
     const scale = this.options.reduction === 'mean' ? 1 / rows : 1;
-    const loss = this.lossSum(rows) * scale + this.penalty();
-    const info = LOSS[this.options.loss];
-    info.grad(this.be.kernels, last, this.io.t, rows, this.outSize, scale);
-    if (!info.fusedWith) last.activationBackward(rows); // δ = dE/dout ⊙ f'(out)
+    const loss = this.lossSum(rows, w) * scale + this.penalty();
+    lossGrad(this.options.loss, this.be.kernels, last, this.io.t, rows, this.outSize, scale, w);
+    if (!LOSS[this.options.loss].fusedWith) last.activationBackward(rows); // δ = dE/dout ⊙ f'(out)
     if (check && !Number.isFinite(loss)) {
       throw new NonFiniteError(`loss: the ${this.options.loss} loss of this batch is ${loss}; the weights have diverged or the inputs are too large`);
     }

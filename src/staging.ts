@@ -1,7 +1,10 @@
-// A network's batch staging: the input, target and input-gradient buffers in wasm memory, sized
+// A network's batch staging: the input, target, row-weight and input-gradient buffers in wasm memory, sized
 // for `capacity` rows and planned together with the layers' batch buffers, and the copies of
 // validated batches into them. A training step only copies; a larger batch re-plans once.
-import { checkTargets, nonFinite, targetRowsError, toBatch, toTargets, writeRows, type Batch, type BatchInput, type TargetInput } from './data.js';
+import {
+  checkSampleWeight, checkTargets, nonFinite, targetRowsError, toBatch, toTargets, writeRowWeights, writeRows,
+  type Batch, type BatchInput, type RowWeights, type TargetInput, type WeightOptions,
+} from './data.js';
 import { OutOfMemoryError } from './errors.js';
 import type { Layer } from './layers/layer.js';
 import type { Loss } from './losses.js';
@@ -15,6 +18,8 @@ export class Staging {
   t = 0;
   /** [capacity, inputs]: dE/dx. */
   dx = 0;
+  /** [capacity]: the staged rows' loss weights (sample × class weight), written only for a weighted call. */
+  w = 0;
   /** Rows the buffers (and the layers' batch buffers) hold. */
   capacity = 0;
   private blocks: number[] = [];
@@ -25,7 +30,7 @@ export class Staging {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     const arena = this.be.arena;
-    const floats = rows * (2 * this.inSize + this.outSize + this.layers.reduce((s, l) => s + l.batchFloatsPerRow(), 0));
+    const floats = rows * (2 * this.inSize + this.outSize + 1 + this.layers.reduce((s, l) => s + l.batchFloatsPerRow(), 0));
     if (floats * 4 > MAX_BYTES - arena.bytesInUse) {
       throw new OutOfMemoryError(`x: a batch of ${rows} rows needs ${floats * 4} bytes of buffers, more than wasm32's 4 GiB allows next to the ${arena.bytesInUse} bytes in use`);
     }
@@ -38,7 +43,9 @@ export class Staging {
       this.blocks.push(t);
       const dx = arena.alloc(rows * this.inSize);
       this.blocks.push(dx);
-      this.x = x; this.t = t; this.dx = dx;
+      const w = arena.alloc(rows);
+      this.blocks.push(w);
+      this.x = x; this.t = t; this.dx = dx; this.w = w;
       this.capacity = rows;
     } catch (e) {
       for (const l of this.layers) for (const p of l.plan(0)) arena.free(p);
@@ -59,16 +66,26 @@ export class Staging {
     }
   }
 
-  /** Validates x and y (shapes, finiteness, the loss's target domain) and copies them in; returns the row count. */
-  stage(x: BatchInput, y: TargetInput, loss: Loss): number {
+  /**
+   * Validates x, y (shapes, finiteness, the loss's target domain) and the weights, and copies them
+   * in (with `weights`, each row's weight into w); returns the row count.
+   */
+  stage(x: BatchInput, y: TargetInput, loss: Loss, weights: WeightOptions | null = null): number {
     const xb = toBatch(x, this.inSize, 'x', true);
     const yb = toTargets(y, this.outSize, loss, 'y', true);
     if (xb.rows !== yb.rows) throw targetRowsError(yb, xb.rows);
+    const sample = weights?.sampleWeight === undefined ? null : checkSampleWeight(weights.sampleWeight, xb.rows, `${weights.where}.sampleWeight`);
     this.reserve(xb.rows);
     this.put(yb, this.t, 0, yb.rows);
     checkTargets(this.be.arena.f32, this.t >>> 2, yb.rows, this.outSize, loss, 'y');
     this.put(xb, this.x, 0, xb.rows);
+    if (weights) this.putWeights({ sample, classes: weights.classes }, null, 0, xb.rows);
     return xb.rows;
+  }
+
+  /** Writes the weights of the `rows` staged rows into w, from their staged targets: sample weight order[start + i] (start + i without an order) × class weight. */
+  putWeights(weights: RowWeights, order: Uint32Array | null, start: number, rows: number): void {
+    writeRowWeights(this.be.arena.f32, this.w >>> 2, this.t >>> 2, rows, this.outSize, weights, order, start);
   }
 
   /** Frees the staging buffers (the layers free their own). */
@@ -80,6 +97,6 @@ export class Staging {
   private clear(): void {
     this.blocks = [];
     this.capacity = 0;
-    this.x = this.t = this.dx = 0;
+    this.x = this.t = this.dx = this.w = 0;
   }
 }

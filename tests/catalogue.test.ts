@@ -21,6 +21,7 @@ import { backend } from '../src/internal.js';
 import { NeuralNetwork } from '../src/brain/index.js';
 import { main as cliMain } from '../src/cli/main.js';
 import { ROOT, b64, buildWasmlp, parseWasmlp } from './reliability.js';
+import { FileError } from '../src/index.js';
 
 type Kind = 'mse' | 'softmax' | 'bce' | 'wide' | 'sparse' | 'poisson';
 type ErrorClass = new (...a: never[]) => WasmlpError;
@@ -224,6 +225,8 @@ const rows: Row[] = [
   { entry: 'gradients', name: 'row counts of x and y differ', run: (n) => n.gradients([[1, 2], [3, 4]], [[1, 0]]), error: ShapeError, arg: 'y', value: 'got 1' },
   { entry: 'gradients', name: 'crossEntropy target not a distribution', net: 'softmax', run: (n) => n.gradients([1, 2], [1, 1]), error: DomainError, arg: 'y', value: 'a sum of 2 at row 0' },
   { entry: 'gradients', name: 'NaN in a Float32Array x', run: (n) => n.gradients(new Float32Array([1, 2, NaN, 4]), new Float32Array(4)), error: NonFiniteError, arg: 'x', value: 'got NaN at row 1, column 0' },
+  { entry: 'gradients', name: "options typo 'sampleWeights', with a suggestion", run: (n) => n.gradients(X8, Y8, u({ sampleWeights: new Array(8).fill(1) })), error: OptionError, arg: 'gradients options.sampleWeights', value: "did you mean 'sampleWeight'?" },
+  { entry: 'gradients', name: 'a negative class weight', net: 'sparse', run: (n) => n.gradients(X8, C8, { classWeight: { 1: -2 } }), error: DomainError, arg: 'gradients options.classWeight[1]', value: 'got -2' },
 
   // --- trainBatch ---
   { entry: 'trainBatch', name: 'NaN target', run: (n) => n.trainBatch([1, 2], [0, NaN]), error: NonFiniteError, arg: 'y[1]', value: 'got NaN' },
@@ -237,6 +240,12 @@ const rows: Row[] = [
   { entry: 'trainBatch', name: 'sparseCrossEntropy given number[][] (one-hot rows)', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], u([[0, 1], [1, 0]])), error: ShapeError, arg: 'y', value: "got number[][] (rows of targets; for one-hot or probability rows use loss 'crossEntropy')" },
   { entry: 'trainBatch', name: 'sparseCrossEntropy class index ≥ the output size', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], [1, 2]), error: DomainError, arg: 'y', value: 'integers in [0, 2) (the output size), got 2 at row 1' },
   { entry: 'trainBatch', name: 'sparseCrossEntropy negative class in an Int32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], Int32Array.from([-1, 0])), error: DomainError, arg: 'y', value: 'got -1 at row 0' },
+  { entry: 'trainBatch', name: 'sampleWeight of the wrong length', run: (n) => n.trainBatch(X8, Y8, { sampleWeight: [1, 2, 3] }), error: ShapeError, arg: 'trainBatch options.sampleWeight', value: 'expected 8 weights (one per row of x), got an array of length 3' },
+  { entry: 'trainBatch', name: 'a negative sample weight', run: (n) => n.trainBatch([[1, 2], [3, 4]], [[0, 1], [1, 0]], { sampleWeight: [1, -1] }), error: DomainError, arg: 'trainBatch options.sampleWeight[1]', value: 'got -1' },
+  { entry: 'trainBatch', name: 'a NaN sample weight in a Float32Array', run: (n) => n.trainBatch([[1, 2], [3, 4]], [[0, 1], [1, 0]], { sampleWeight: new Float32Array([NaN, 1]) }), error: NonFiniteError, arg: 'trainBatch options.sampleWeight[0]', value: 'got NaN' },
+  { entry: 'trainBatch', name: 'classWeight on 2 sigmoid outputs (multi-label)', run: (n) => n.trainBatch(X8, Y8, { classWeight: [1, 2] }), error: OptionError, arg: 'trainBatch options.classWeight', value: '2 sigmoid outputs (multi-label' },
+  { entry: 'trainBatch', name: 'classWeight on relu outputs (a regression)', net: 'poisson', run: (n) => n.trainBatch(X8, Y8, { classWeight: { 0: 2 } }), error: OptionError, arg: 'trainBatch options.classWeight', value: '2 relu outputs (a regression has no classes)' },
+  { entry: 'trainBatch', name: 'a class key beyond the classes', net: 'softmax', run: (n) => n.trainBatch(X8, Y8, { classWeight: { 2: 5 } }), error: DomainError, arg: 'trainBatch options.classWeight["2"]', value: 'in [0, 2) (the 2 softmax outputs), got "2"' },
   { entry: 'trainBatch', name: 'sparseCrossEntropy class indices in a Float32Array', net: 'sparse', run: (n) => n.trainBatch([[1, 2], [3, 4]], new Float32Array([1, 0])), error: ArgumentTypeError, arg: 'y', value: 'a number[], an Int32Array or a Uint8Array, got a Float32Array of length 2' },
   { entry: 'trainBatch', name: 'y a string', run: (n) => n.trainBatch([1, 2], u('0,1')), error: ArgumentTypeError, arg: 'y', value: 'got "0,1"' },
   { entry: 'trainBatch', name: 'a learning-rate function returning NaN', run: () => { const m = new Network({ layers: [2, 2], learningRate: () => NaN }); try { return m.trainBatch([1, 2], [0, 1]); } finally { m.dispose(); } }, error: OptionError, arg: 'options.optimizer.learningRate', value: 'the schedule function returned NaN for step 0 (epoch 0)' },
@@ -262,6 +271,20 @@ const rows: Row[] = [
   // whether a metric applies to the outputs is checked before fit allocates anything (buffers, rollback block)
   { entry: 'fit', name: "metric 'auc' on 2 sigmoid outputs", run: (n) => n.fit(X8, Y8, { metrics: ['auc'] }), error: OptionError, arg: 'fit options.metrics[0]', value: '2 sigmoid outputs' },
   { entry: 'fit', name: "metric 'recall' on relu outputs", net: 'poisson', run: (n) => n.fit(X8, Y8, { metrics: ['mae', 'recall'] }), error: OptionError, arg: 'fit options.metrics[1]', value: "'recall' needs class outputs" },
+  // training controls (tests/fit-controls.test.ts has the semantics); a checkpoint's folder is checked before the first step
+  { entry: 'fit', name: 'checkpoint in a missing folder', run: (n) => n.fit(X8, Y8, { checkpoint: { path: file('no-such-folder/m.wasmlp'), saveBestOnly: false } }), error: FileError, arg: 'fit options.checkpoint.path', value: /no-such-folder" does not exist \(ENOENT\)$/ },
+  { entry: 'fit', name: "checkpoint with Keras's save_best_only, with a suggestion", run: (n) => n.fit(X8, Y8, { checkpoint: u({ path: file('never.json'), save_best_only: true }) }), error: OptionError, arg: 'fit options.checkpoint.save_best_only', value: "did you mean 'saveBestOnly'?" },
+  { entry: 'fit', name: 'checkpoint every without saveBestOnly false', run: (n) => n.fit(X8, Y8, { validationSplit: 0.25, checkpoint: { path: file('never.json'), every: 2 } }), error: OptionError, arg: 'fit options.checkpoint.every', value: '2 needs saveBestOnly: false' },
+  { entry: 'fit', name: "checkpoint on 'valLoss' (the default) without validation data", run: (n) => n.fit(X8, Y8, { checkpoint: { path: file('never.json') } }), error: OptionError, arg: 'fit options.checkpoint.monitor', value: "'valLoss' (the default) needs validationData or validationSplit" },
+  { entry: 'fit', name: "checkpoint monitor 'val_loss', with a suggestion", run: (n) => n.fit(X8, Y8, { checkpoint: { path: file('never.json'), monitor: u('val_loss') } }), error: OptionError, arg: 'fit options.checkpoint.monitor', value: `got "val_loss" (did you mean 'valLoss'?)` },
+  { entry: 'fit', name: 'checkpoint path empty', run: (n) => n.fit(X8, Y8, { checkpoint: { path: '' } }), error: OptionError, arg: 'fit options.checkpoint.path', value: 'got ""' },
+  { entry: 'fit', name: 'checkpoint a string', run: (n) => n.fit(X8, Y8, { checkpoint: u('model.json') }), error: OptionError, arg: 'fit options.checkpoint', value: 'got "model.json"' },
+  { entry: 'fit', name: 'checkpoint of a network with a learning-rate function', run: async () => { const m = new Network({ layers: [2, 2], learningRate: () => 0.1 }); try { return await m.fit(X8, Y8, { checkpoint: { path: file('never.json'), saveBestOnly: false } }); } finally { m.dispose(); } }, error: OptionError, arg: 'fit options.checkpoint', value: 'a function schedule cannot be saved' },
+  { entry: 'fit', name: 'earlyStopping restoreBestWeight misspelt, with a suggestion', run: (n) => n.fit(X8, Y8, { validationSplit: 0.25, earlyStopping: u({ restoreBestWeight: true }) }), error: OptionError, arg: 'fit options.earlyStopping.restoreBestWeight', value: "did you mean 'restoreBestWeights'?" },
+  { entry: 'fit', name: 'earlyStopping restoreBestWeights a string', run: (n) => n.fit(X8, Y8, { validationSplit: 0.25, earlyStopping: { restoreBestWeights: u('yes') } }), error: OptionError, arg: 'fit options.earlyStopping.restoreBestWeights', value: 'got "yes"' },
+  { entry: 'fit', name: 'initialEpoch past epochs', run: (n) => n.fit(X8, Y8, { epochs: 3, initialEpoch: 5 }), error: OptionError, arg: 'fit options.initialEpoch', value: '5 is past epochs 3' },
+  { entry: 'fit', name: 'negative initialEpoch', run: (n) => n.fit(X8, Y8, { initialEpoch: -1 }), error: OptionError, arg: 'fit options.initialEpoch', value: 'expected an integer ≥ 0, got -1' },
+  { entry: 'fit', name: 'verbose 1', run: (n) => n.fit(X8, Y8, { verbose: u(1) }), error: OptionError, arg: 'fit options.verbose', value: 'expected true or false, got 1' },
 
   // --- evaluate ---
   { entry: 'evaluate', name: 'NaN in x', run: (n) => n.evaluate([[NaN, 1]], [[0, 1]]), error: NonFiniteError, arg: 'x[0][0]', value: 'got NaN' },
@@ -272,6 +295,9 @@ const rows: Row[] = [
   { entry: 'evaluate', name: "options typo 'metric', with a suggestion", run: (n) => n.evaluate(X8, Y8, u({ metric: ['f1'] })), error: OptionError, arg: 'evaluate options.metric', value: "did you mean 'metrics'?" },
   { entry: 'evaluate', name: 'an unknown metric, with a suggestion', net: 'sparse', run: (n) => n.evaluate(X8, C8, { metrics: [u('acuracy')] }), error: OptionError, arg: 'evaluate options.metrics[0]', value: `"acuracy" (did you mean 'accuracy'?)` },
   { entry: 'evaluate', name: 'metrics not an array', run: (n) => n.evaluate(X8, Y8, { metrics: u('f1') }), error: OptionError, arg: 'evaluate options.metrics', value: 'got "f1"' },
+  { entry: 'evaluate', name: 'an Infinity sample weight', run: (n) => n.evaluate(X8, Y8, { sampleWeight: [1, 1, 1, Infinity, 1, 1, 1, 1] }), error: NonFiniteError, arg: 'evaluate options.sampleWeight[3]', value: 'got Infinity' },
+  { entry: 'evaluate', name: "options typo 'sampleWieght', with a suggestion", run: (n) => n.evaluate(X8, Y8, u({ sampleWieght: [1] })), error: OptionError, arg: 'evaluate options.sampleWieght', value: "did you mean 'sampleWeight'?" },
+  { entry: 'evaluate', name: 'classWeight (a training option)', net: 'softmax', run: (n) => n.evaluate(X8, Y8, u({ classWeight: [1, 2] })), error: OptionError, arg: 'evaluate options.classWeight', value: 'class weights are a training option' },
 
   // --- setWeights ---
   { entry: 'setWeights', name: 'wrong layer count', run: (n) => n.setWeights([]), error: ShapeError, arg: 'layers', value: 'got 0' },

@@ -412,7 +412,7 @@ describe('fit yields to the event loop', () => {
 });
 
 describe('epoch logs', () => {
-  it('onEpochEnd gets epoch, loss, accuracy, valLoss, valAccuracy, samplesPerSecond with sensible values', async () => {
+  it('onEpochEnd gets epoch, loss, accuracy, valLoss, valAccuracy, learningRate, samplesPerSecond with sensible values', async () => {
     const x = matrix(25, 40, 4), y = oneHot(26, 40, 3);
     const xv = matrix(27, 9, 4), yv = oneHot(28, 9, 3);
     const net = new Network(CLS);
@@ -422,7 +422,8 @@ describe('epoch logs', () => {
     const h = await net.fit(x, y, { epochs: 4, batchSize: 16, validationData: [xv, yv], onEpochEnd: (l) => { logs.push({ ...l }); elapsed.push(performance.now() - t0); } });
     expect(logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
     logs.forEach((l, i) => {
-      expect(Object.keys(l).sort()).toEqual(['accuracy', 'epoch', 'loss', 'samplesPerSecond', 'valAccuracy', 'valLoss']);
+      expect(Object.keys(l).sort()).toEqual(['accuracy', 'epoch', 'learningRate', 'loss', 'samplesPerSecond', 'valAccuracy', 'valLoss']);
+      expect(l.learningRate).toBe(net.options.optimizer.learningRate); // a constant rate
       expect(Number.isFinite(l.loss) && l.loss > 0).toBe(true);
       expect(Number.isFinite(l.valLoss!) && l.valLoss! > 0).toBe(true);
       // accuracies are counts of rows: k/40 and k/9

@@ -366,7 +366,7 @@ describe('fit: per-epoch training metrics are those of the epoch\'s outputs; val
     const a = new Network(o), b = new Network(o);
     const ha = await a.fit(x, oneHot(c, 3), { epochs: 2, batchSize: 6, validationData: [xv, oneHot(cv, 3)] });
     const hb = await b.fit(x, oneHot(c, 3), { epochs: 2, batchSize: 6, validationData: [xv, oneHot(cv, 3)], metrics: ['accuracy', 'f1'] });
-    expect(Object.keys(ha.epochs[0]!).sort()).toEqual(['accuracy', 'epoch', 'loss', 'samplesPerSecond', 'valAccuracy', 'valLoss']);
+    expect(Object.keys(ha.epochs[0]!).sort()).toEqual(['accuracy', 'epoch', 'learningRate', 'loss', 'samplesPerSecond', 'valAccuracy', 'valLoss']);
     expect(Object.keys(ha).sort()).toEqual(['accuracy', 'epochs', 'loss', 'stopReason', 'valAccuracy', 'valLoss']);
     expect(Object.keys(hb).sort()).toEqual(['accuracy', 'epochs', 'f1', 'loss', 'stopReason', 'valAccuracy', 'valF1', 'valLoss']);
     expect(bits(b)).toBe(bits(a));
@@ -374,9 +374,9 @@ describe('fit: per-epoch training metrics are those of the epoch\'s outputs; val
     expect(hb.valAccuracy).toEqual(ha.valAccuracy);
     const lin = new Network({ layers: [3, 2], outputActivation: 'linear', seed: 1 });
     const hl = await lin.fit(x, matrix(74, 20, 2), { epochs: 1, validationData: [xv, matrix(75, 6, 2)] });
-    expect(Object.keys(hl.epochs[0]!).sort()).toEqual(['epoch', 'loss', 'samplesPerSecond', 'valLoss']);
+    expect(Object.keys(hl.epochs[0]!).sort()).toEqual(['epoch', 'learningRate', 'loss', 'samplesPerSecond', 'valLoss']);
     const h0 = await a.fit(x, oneHot(c, 3), { epochs: 1, metrics: [] });
-    expect(Object.keys(h0.epochs[0]!).sort()).toEqual(['epoch', 'loss', 'samplesPerSecond']);
+    expect(Object.keys(h0.epochs[0]!).sort()).toEqual(['epoch', 'learningRate', 'loss', 'samplesPerSecond']);
     a.dispose(); b.dispose(); lin.dispose();
   });
 });

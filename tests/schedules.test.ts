@@ -232,14 +232,27 @@ describe('function schedules', () => {
     }
   });
 
-  // Enable once src/fit.ts calls optimizer.setEpoch(epoch) before each epoch and setEpoch(0) when it returns.
-  it.skip('fit passes the 0-based epoch of the fit (and 0 again after it)', async () => {
+  it('fit passes the 0-based epoch of the fit (and 0 again after it)', async () => {
     const calls: [number, number][] = [];
     const net = new Network({ ...BASE, learningRate: (step, epoch) => { calls.push([step, epoch]); return 0.1; } });
     await net.fit(X, Y, { epochs: 3, batchSize: 2, shuffle: false });
     net.trainBatch(X, Y);
     expect(calls).toEqual([[0, 0], [1, 0], [2, 1], [3, 1], [4, 2], [5, 2], [6, 0]]);
     net.dispose();
+  });
+
+  it("a resumed fit (initialEpoch) gives a function the absolute epoch; each EpochLog has the rate of the epoch's last step", async () => {
+    const calls: [number, number][] = [];
+    const net = new Network({ ...BASE, learningRate: (step, epoch) => { calls.push([step, epoch]); return 0.1 / (1 + step); } });
+    const h = await net.fit(X, Y, { epochs: 4, initialEpoch: 2, batchSize: 2, shuffle: false });
+    expect(calls).toEqual([[0, 2], [1, 2], [2, 3], [3, 3]]);
+    // 3 rows in batches of 2: steps 0, 1 in epoch 3 and 2, 3 in epoch 4; the last step's rate 0.1 / (1 + step)
+    expect(h.epochs.map((e) => e.learningRate)).toEqual([0.1 / 2, 0.1 / 4]);
+    net.dispose();
+    const exp = new Network({ ...BASE, learningRate: { type: 'exponential', initial: 0.1, decaySteps: 2, decayRate: 0.5 } });
+    const he = await exp.fit(X, Y, { epochs: 2, batchSize: 3, shuffle: false });
+    expect(he.epochs.map((e) => e.learningRate)).toEqual([0.1, 0.1 * 0.5 ** 0.5]); // steps 0 and 1: 0.1·0.5^(step/2)
+    exp.dispose();
   });
 
   it.each([NaN, 0, -0.1, Infinity, '0.1', undefined])('a return value of %s is an OptionError naming the step, and the network is unchanged', (bad) => {

@@ -49,6 +49,18 @@ export interface Kernels {
   huber_grad_f32(dz: number, y: number, t: number, scale: number, delta: number, n: number): void;
   poisson_loss_f32(y: number, t: number, n: number): number;
   poisson_grad_f32(dz: number, y: number, t: number, scale: number, n: number): void;
+  /**
+   * The loss values over [m, n] with row r weighted by the f32 w[r] (sample weights), summed in f64
+   * term by term; w = 0 weighs every row 1 and gives the unweighted kernel's bits (assembly/softmax.ts, loss.ts).
+   */
+  xent_loss_w_f32(z: number, t: number, w: number, m: number, n: number): number;
+  bce_loss_w_f32(z: number, t: number, w: number, m: number, n: number): number;
+  mse_loss_w_f32(y: number, t: number, w: number, m: number, n: number): number;
+  mae_loss_w_f32(y: number, t: number, w: number, m: number, n: number): number;
+  huber_loss_w_f32(y: number, t: number, w: number, delta: number, m: number, n: number): number;
+  poisson_loss_w_f32(y: number, t: number, w: number, m: number, n: number): number;
+  /** Y[r,:] = w[r]·X[r,:] over [m, n] in f32 (y may alias x): a loss gradient's rows weighted by the sample weights. */
+  scale_rows_f32(y: number, x: number, w: number, m: number, n: number): void;
   sgd_momentum_f32(w: number, g: number, v: number, lr: number, mu: number, wd: number, nesterov: number, n: number): void;
   adam_f32(w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number, wd: number, n: number): void;
   rmsprop_f32(w: number, g: number, v: number, lr: number, rho: number, eps: number, wd: number, n: number): void;
