@@ -49,6 +49,8 @@ export interface FitOptions {
   onBatchEnd?: (log: { batch: number; loss: number }) => void;
   /** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs (Keras's EarlyStopping). */
   earlyStopping?: EarlyStopping;
+  /** Lower the learning rate when `monitor` stops improving (Keras's ReduceLROnPlateau): a factor on every later step's rate, saved with the model. */
+  reduceLROnPlateau?: ReduceLROnPlateau;
   /** Save the network at the end of epochs (Keras's ModelCheckpoint). */
   checkpoint?: Checkpoint;
   /**
@@ -104,6 +106,22 @@ export interface EarlyStopping {
   restoreBestWeights?: boolean;
 }
 
+/** fit's `reduceLROnPlateau` option (Keras's ReduceLROnPlateau, its defaults). */
+export interface ReduceLROnPlateau {
+  /** The quantity watched, lower is better. Default 'valLoss' (needs validationData or validationSplit). */
+  monitor?: 'loss' | 'valLoss';
+  /** The rate is multiplied by this, in (0, 1). Default 0.1. */
+  factor?: number;
+  /** Epochs without improvement before reducing. Default 10. */
+  patience?: number;
+  /** An epoch improves when its value is below the best one minus this. Default 1e-4. */
+  minDelta?: number;
+  /** Epochs after a reduction during which no improvement is awaited. Default 0. */
+  cooldown?: number;
+  /** The rate is never reduced below this. Default 0. */
+  minLearningRate?: number;
+}
+
 /** fit's `checkpoint` option. */
 export interface Checkpoint {
   /** The file: `.wasmlp` for the binary format, any other name for JSON (as save()). Its folder must exist. */
@@ -132,13 +150,15 @@ export interface History extends MetricHistory {
 }
 
 type Monitor = 'loss' | 'valLoss';
-export type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle' | 'initialEpoch' | 'verbose'>> & Omit<FitOptions, 'metrics' | 'earlyStopping' | 'checkpoint'> & {
+export type ResolvedFit = Required<Pick<FitOptions, 'epochs' | 'batchSize' | 'shuffle' | 'initialEpoch' | 'verbose'>> & Omit<FitOptions, 'metrics' | 'earlyStopping' | 'checkpoint' | 'reduceLROnPlateau'> & {
+  reduceLROnPlateau?: Required<ReduceLROnPlateau>;
   metrics?: Metric[];
   earlyStopping?: Required<EarlyStopping>;
   checkpoint?: Required<Checkpoint>;
 };
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback', 'metrics', 'checkpoint', 'initialEpoch', 'verbose', 'sampleWeight', 'classWeight'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'earlyStopping', 'errorThreshold', 'signal', 'onNaN', 'rollback', 'metrics', 'checkpoint', 'initialEpoch', 'verbose', 'sampleWeight', 'classWeight', 'reduceLROnPlateau'];
+const PLATEAU_KEYS = ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLearningRate'];
 const EARLY_STOPPING_KEYS = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
 const CHECKPOINT_KEYS = ['path', 'monitor', 'saveBestOnly', 'every'];
 const MONITORS: readonly Monitor[] = ['valLoss', 'loss'];
@@ -226,8 +246,28 @@ export function resolveFitOptions(options: unknown): ResolvedFit {
     const every = int(c.every, 'checkpoint.every', 1);
     checkpoint = { path: c.path, monitor, saveBestOnly, every };
   }
+  let reduceLROnPlateau: Required<ReduceLROnPlateau> | undefined;
+  if (o.reduceLROnPlateau !== undefined) {
+    const p = o.reduceLROnPlateau as Record<string, unknown>;
+    const where = 'fit options.reduceLROnPlateau';
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new OptionError(`${where}: expected { monitor, factor, patience, minDelta, cooldown, minLearningRate }, got ${describe(p)}`);
+    checkKeys(p, PLATEAU_KEYS, where);
+    const monitor = checkMonitor(p.monitor, `${where}.monitor`);
+    const factor = p.factor === undefined ? 0.1 : p.factor;
+    if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) throw new OptionError(`${where}.factor: expected a number in (0, 1), got ${describe(factor)}`);
+    for (const k of ['patience', 'cooldown'] as const) {
+      if (p[k] !== undefined && (typeof p[k] !== 'number' || !Number.isInteger(p[k]) || (p[k] as number) < 0)) throw new OptionError(`${where}.${k}: expected an integer ≥ 0, got ${describe(p[k])}`);
+    }
+    for (const k of ['minDelta', 'minLearningRate'] as const) {
+      if (p[k] !== undefined && (typeof p[k] !== 'number' || !((p[k] as number) >= 0) || !Number.isFinite(p[k]))) throw new OptionError(`${where}.${k}: expected a finite number ≥ 0, got ${describe(p[k])}`);
+    }
+    reduceLROnPlateau = {
+      monitor, factor, patience: (p.patience as number | undefined) ?? 10, minDelta: (p.minDelta as number | undefined) ?? 1e-4,
+      cooldown: (p.cooldown as number | undefined) ?? 0, minLearningRate: (p.minLearningRate as number | undefined) ?? 0,
+    };
+  }
   const metrics = o.metrics === undefined ? undefined : checkMetricNames(o.metrics, 'fit options.metrics');
-  return { ...(o as FitOptions), epochs, batchSize, shuffle, initialEpoch, verbose, metrics, earlyStopping, checkpoint };
+  return { ...(o as FitOptions), epochs, batchSize, shuffle, initialEpoch, verbose, metrics, earlyStopping, checkpoint, reduceLROnPlateau };
 }
 
 /**
@@ -238,6 +278,7 @@ export function resolveFitOptions(options: unknown): ResolvedFit {
 export function checkFitSetup(o: ResolvedFit, hasValidation: boolean, learningRate: ResolvedLearningRate): void {
   if (!hasValidation) {
     if (o.earlyStopping?.monitor === 'valLoss') throw new OptionError(`fit options.earlyStopping.monitor: 'valLoss' needs validationData or validationSplit`);
+    if (o.reduceLROnPlateau?.monitor === 'valLoss') throw new OptionError(`fit options.reduceLROnPlateau.monitor: 'valLoss' (the default) needs validationData or validationSplit; use monitor 'loss'`);
     if (o.checkpoint?.saveBestOnly && o.checkpoint.monitor === 'valLoss') {
       throw new OptionError(`fit options.checkpoint.monitor: 'valLoss' (the default) needs validationData or validationSplit; use monitor 'loss' or saveBestOnly: false`);
     }
@@ -290,6 +331,10 @@ export interface FitEngine {
   backwardStep(rows: number): number;
   /** The 0-based epoch a function learning-rate schedule sees. */
   setEpoch(epoch: number): void;
+  /** The rate the next step will use. */
+  nextLearningRate(): number;
+  /** Multiplies every later step's rate by `factor` (the optimizer's saved rateScale). */
+  scaleLearningRate(factor: number): void;
   /** Loss of validation batches (rows weighted by `sample` if given), and the metrics of `acc` (reset first) if any. */
   evaluate(xb: Batch, yb: Batch, acc: MetricAccumulator | null, sample: ArrayLike<number> | null): Evaluation;
   /** Throws DisposedError if a callback disposed the network. */
@@ -328,6 +373,8 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
   const es = o.earlyStopping ?? null, ck = o.checkpoint ?? null;
   const report = o.verbose ? reporter(o, Math.ceil(n / batch), metrics, val !== null) : null;
   let esBest = Infinity, wait = 0, ckBest = Infinity;
+  const plateau = o.reduceLROnPlateau ?? null;
+  let plBest = Infinity, plWait = 0, plCooldown = 0;
   let lastYield = performance.now();
   const scaleOf = (rows: number): number => (net.reduction === 'mean' ? rows : 1);
   const monitored = (m: Monitor, log: EpochLog): number => (m === 'loss' ? log.loss : log.valLoss!);
@@ -403,7 +450,21 @@ export async function runFit(net: FitEngine, xb: Batch, yb: Batch, val: [Batch, 
           bestCopy?.save();
         } else wait++;
       }
-      if (complete && ck) {
+      if (complete && plateau) { // Keras 3's ReduceLROnPlateau.on_epoch_end, step for step
+        const v = monitored(plateau.monitor, log);
+        if (plCooldown > 0) { plCooldown--; plWait = 0; }
+        if (v < plBest - plateau.minDelta) { plBest = v; plWait = 0; }
+        else if (plCooldown <= 0 && ++plWait >= plateau.patience) {
+          const old = net.nextLearningRate();
+          if (old > Math.fround(plateau.minLearningRate)) {
+            const lr = Math.max(old * plateau.factor, plateau.minLearningRate);
+            net.scaleLearningRate(lr / old);
+            plCooldown = plateau.cooldown;
+            plWait = 0;
+          }
+        }
+      }
+      if (complete && ck) { // after the plateau's reduction: a resumed fit continues at the reduced rate
         let save = epoch % ck.every === 0;
         if (ck.saveBestOnly) {
           const v = monitored(ck.monitor, log);

@@ -10,7 +10,7 @@ export type {
 } from './schedules.js';
 export type { ClipConfig } from './optim/clip.js';
 export type { EvaluateOptions, TrainBatchOptions } from './model.js';
-export type { EarlyStopping, Checkpoint } from './fit.js';
+export type { EarlyStopping, Checkpoint, ReduceLROnPlateau } from './fit.js';
 export type { NetworkOptions, ResolvedOptions, Loss, Reduction, LayerInput, LayerSpec } from './options.js';
 export type { Activation, OutputActivation } from './activations.js';
 export type { BatchInput, TargetInput } from './data.js';

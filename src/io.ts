@@ -27,6 +27,8 @@ export interface Snapshot {
   /** The trainable blocks of every layer (dense: weights, bias?; normalization: γ?, β?), then every optimizer slot in parameter order, then the layers' non-trainable blocks (moving mean, variance). */
   blocks: Float32Array[];
   iterations: number;
+  /** The optimizer's rateScale (fit's reduceLROnPlateau); 1 when absent from a file. */
+  rateScale?: number;
   shuffleState: number;
 }
 
@@ -44,7 +46,7 @@ export interface NetworkJSON {
   options: Omit<ResolvedOptions<LayerInput[]>, 'learningRate'>;
   /** One entry per layer: its shape and its blocks as base64 float32 (null when the layer has none). */
   layers: LayerJSON[];
-  optimizer: { iterations: number; state: string[] };
+  optimizer: { iterations: number; state: string[]; learningRateScale?: number };
   shuffleState: number;
 }
 
@@ -132,10 +134,10 @@ function checkFinite(a: Float32Array, name: string): Float32Array {
   return a;
 }
 
-function plainObject(v: unknown, name: string, keys: string[]): Record<string, unknown> {
+function plainObject(v: unknown, name: string, keys: string[], optional: string[] = []): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`${name}: expected an object, got ${describe(v)}`);
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new FormatError(`${name}.${k}: unknown field (expected ${keys.join(', ')})`);
+  for (const k of Object.keys(o)) if (!keys.includes(k) && !optional.includes(k)) throw new FormatError(`${name}.${k}: unknown field (expected ${[...keys, ...optional].join(', ')})`);
   for (const k of keys) if (!(k in o)) throw new FormatError(`${name}.${k}: missing`);
   return o;
 }
@@ -192,7 +194,7 @@ export function encodeJSON(s: Snapshot): NetworkJSON {
     return entry as LayerJSON;
   });
   const state = s.blocks.slice(nParams, nParams + nParams * per).map(toBase64);
-  return { format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options), layers, optimizer: { iterations: s.iterations, state }, shuffleState: s.shuffleState };
+  return { format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options), layers, optimizer: { iterations: s.iterations, state, ...scaleField(s) }, shuffleState: s.shuffleState };
 }
 
 export function decodeJSON(v: unknown): Snapshot {
@@ -200,8 +202,9 @@ export function decodeJSON(v: unknown): Snapshot {
   const options = checkHeader(o, 'model');
   const version = o.version as number;
   const layers = checkLayerShapes(o.layers, options, 'model', version, true);
-  const opt = plainObject(o.optimizer, 'model.optimizer', ['iterations', 'state']);
+  const opt = plainObject(o.optimizer, 'model.optimizer', ['iterations', 'state'], ['learningRateScale']);
   const iterations = count(opt.iterations, 'model.optimizer.iterations');
+  const rateScale = scaleOf(opt.learningRateScale, 'model.optimizer.learningRateScale');
   const lengths = paramLengths(options);
   const per = slotsPerParam(options);
   if (!Array.isArray(opt.state) || opt.state.length !== lengths.length * per) {
@@ -220,7 +223,19 @@ export function decodeJSON(v: unknown): Snapshot {
   });
   (opt.state as unknown[]).forEach((b, j) => blocks.push(fromBase64(b, lengths[Math.floor(j / per)]!, `model.optimizer.state[${j}]`)));
   blocks.push(...states);
-  return { options, blocks, iterations, shuffleState: o.shuffleState as number };
+  return { options, blocks, iterations, rateScale, shuffleState: o.shuffleState as number };
+}
+
+/** The optimizer record's learningRateScale field: only when the scale is not 1, so other files keep their bytes. */
+function scaleField(s: Snapshot): { learningRateScale?: number } {
+  return s.rateScale !== undefined && s.rateScale !== 1 ? { learningRateScale: s.rateScale } : {};
+}
+
+/** A saved learningRateScale: absent (1) or a number in (0, 1]. */
+function scaleOf(v: unknown, name: string): number {
+  if (v === undefined) return 1;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new FormatError(`${name}: expected a number in (0, 1], got ${describe(v)}`);
+  return v;
 }
 
 /** `.wasmlp`: "WASMLP", u16 version, u32 header length, JSON header, zero padding to 4 bytes, float32 LE payload, u32 CRC32 of the payload. */
@@ -229,7 +244,7 @@ export function encodeBinary(s: Snapshot): Uint8Array {
   const header = Buffer.from(JSON.stringify({
     format: FORMAT, version: FORMAT_VERSION, options: savedOptions(s.options),
     layers: stackOf(s.options).map((e) => layerShape(e, FORMAT_VERSION)),
-    optimizer: { iterations: s.iterations, slots: slotsPerParam(s.options) },
+    optimizer: { iterations: s.iterations, slots: slotsPerParam(s.options), ...scaleField(s) },
     shuffleState: s.shuffleState, payloadFloats: floats,
   }), 'utf8');
   const start = align4(12 + header.length);
@@ -260,8 +275,9 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
   const options = checkHeader(o, `${name} header`);
   if (o.version !== version) throw new FormatError(`${name} header.version: ${describe(o.version)} contradicts the file's version ${version}`);
   checkLayerShapes(o.layers, options, `${name} header`, version, false);
-  const opt = plainObject(o.optimizer, `${name} header.optimizer`, ['iterations', 'slots']);
+  const opt = plainObject(o.optimizer, `${name} header.optimizer`, ['iterations', 'slots'], ['learningRateScale']);
   const iterations = count(opt.iterations, `${name} header.optimizer.iterations`);
+  const rateScale = scaleOf(opt.learningRateScale, `${name} header.optimizer.learningRateScale`);
   const per = slotsPerParam(options);
   if (opt.slots !== per) throw new FormatError(`${name} header.optimizer.slots: expected ${per} for '${options.optimizer.type}', got ${describe(opt.slots)}`);
   const lengths = paramLengths(options);
@@ -283,7 +299,7 @@ export function decodeBinary(bytes: Uint8Array, name: string): Snapshot {
     for (let i = 0; i < n; i++, at += 4) b[i] = payload.readFloatLE(at);
     return checkFinite(b, `${name} block ${j}`);
   });
-  return { options, blocks, iterations, shuffleState: o.shuffleState as number };
+  return { options, blocks, iterations, rateScale, shuffleState: o.shuffleState as number };
 }
 
 function align4(n: number): number { return (n + 3) & ~3; }

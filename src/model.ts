@@ -539,7 +539,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
   private snapshot(): Snapshot {
     const arena = this.be.arena;
     const blocks = this.stateBlocks().map((b) => arena.view(b.ptr, b.length).slice());
-    return { options: { ...this.options }, blocks, iterations: this.optimizer.iterations, shuffleState: this.shuffleRng.state };
+    return { options: { ...this.options }, blocks, iterations: this.optimizer.iterations, rateScale: this.optimizer.rateScale, shuffleState: this.shuffleRng.state };
   }
 
   private static restore<L extends readonly LayerInput[]>(s: Snapshot): Network<L> {
@@ -553,6 +553,7 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
     }
     targets.forEach((t, i) => arena.view(t.ptr, t.length).set(s.blocks[i]!));
     net.optimizer.iterations = s.iterations;
+    net.optimizer.rateScale = s.rateScale ?? 1;
     net.shuffleRng.state = s.shuffleState;
     return net;
   }
@@ -620,6 +621,8 @@ export class Network<L extends readonly LayerInput[] = readonly number[]> {
       measure: (acc, rows) => this.measureStaged(acc, rows),
       backwardStep: (rows) => { const lr = this.optimizer.nextLearningRate(); this.commit(); this.backward(rows, false); this.optimizer.step(); return lr; },
       setEpoch: (epoch) => this.optimizer.setEpoch(epoch),
+      nextLearningRate: () => this.optimizer.nextLearningRate(),
+      scaleLearningRate: (factor) => { this.optimizer.rateScale *= factor; },
       evaluate: (xb: Batch, yb: Batch, acc: MetricAccumulator | null, sample: ArrayLike<number> | null = null) => this.evaluateBatches(xb, yb, acc, sample),
       live: () => this.live('fit'),
     };

@@ -17,6 +17,7 @@ export class StateCopy {
   private readonly spans: { ptr: number; bytes: number; at: number }[] = [];
   private readonly backup: number;
   private iterations = 0;
+  private rateScale = 1;
   private shuffleState = 0;
   /** save() was called at least once. */
   saved = false;
@@ -31,6 +32,7 @@ export class StateCopy {
     const u8 = this.be.arena.u8;
     for (const s of this.spans) u8.copyWithin(s.at, s.ptr, s.ptr + s.bytes);
     this.iterations = this.optimizer.iterations;
+    this.rateScale = this.optimizer.rateScale;
     this.shuffleState = this.rng.state;
     this.saved = true;
   }
@@ -41,6 +43,7 @@ export class StateCopy {
     const u8 = this.be.arena.u8;
     for (const s of this.spans) u8.copyWithin(s.ptr, s.at, s.at + s.bytes);
     this.optimizer.iterations = this.iterations;
+    this.optimizer.rateScale = this.rateScale;
     this.rng.state = this.shuffleState;
     return true;
   }

@@ -267,6 +267,9 @@ const rows: Row[] = [
   { entry: 'fit', name: 'validationData of the wrong width', run: (n) => n.fit(X8, Y8, { validationData: [[[1, 2, 3]], [[0, 1]]] }), error: ShapeError, arg: 'validationData[0][0]', value: 'got an array of length 3' },
   { entry: 'fit', name: 'onNaN misspelt', run: (n) => n.fit(X8, Y8, { onNaN: u('stpo') }), error: OptionError, arg: 'fit options.onNaN', value: `got "stpo" (did you mean 'stop'?)` },
   { entry: 'fit', name: 'options a string', run: (n) => n.fit(X8, Y8, u('fast')), error: ArgumentTypeError, arg: 'fit options', value: 'got "fast"' },
+  { entry: 'fit', name: 'reduceLROnPlateau factor 1', run: (n) => n.fit(X8, Y8, { reduceLROnPlateau: { monitor: 'loss', factor: 1 } }), error: OptionError, arg: 'fit options.reduceLROnPlateau.factor', value: 'got 1' },
+  { entry: 'fit', name: "reduceLROnPlateau with Keras's min_lr spelt minLr: the known settings listed", run: (n) => n.fit(X8, Y8, { reduceLROnPlateau: u({ monitor: 'loss', minLr: 0.1 }) }), error: OptionError, arg: 'fit options.reduceLROnPlateau.minLr', value: 'minLearningRate' },
+  { entry: 'fit', name: "reduceLROnPlateau on 'valLoss' without validation data", run: (n) => n.fit(X8, Y8, { reduceLROnPlateau: {} }), error: OptionError, arg: 'fit options.reduceLROnPlateau.monitor', value: 'needs validationData' },
   { entry: 'fit', name: 'an unknown metric, with a suggestion', run: (n) => n.fit(X8, Y8, { metrics: ['accuracy', 'f1', u('precison')] }), error: OptionError, arg: 'fit options.metrics[2]', value: `"precison" (did you mean 'precision'?)` },
   // whether a metric applies to the outputs is checked before fit allocates anything (buffers, rollback block)
   { entry: 'fit', name: "metric 'auc' on 2 sigmoid outputs", run: (n) => n.fit(X8, Y8, { metrics: ['auc'] }), error: OptionError, arg: 'fit options.metrics[0]', value: '2 sigmoid outputs' },

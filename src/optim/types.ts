@@ -21,6 +21,8 @@ export interface Optimizer {
   readonly config: OptimizerConfig;
   /** Steps taken so far (Adam's t); the learning-rate schedule's step. Saved with the model. */
   iterations: number;
+  /** A factor on every rate (fit's reduceLROnPlateau lowers it; 1 otherwise). Saved with the model. */
+  rateScale: number;
   /** The 0-based epoch of the running fit, passed to a function schedule (0 outside fit; not saved). */
   readonly epoch: number;
   /** fit calls this before each epoch's first step (setEpoch(0) when it returns). */
@@ -43,10 +45,11 @@ export interface Optimizer {
 /** Shared plumbing: per-parameter state blocks allocated once in the arena, the rate of each step, clipping. */
 export abstract class BaseOptimizer implements Optimizer {
   iterations = 0;
+  rateScale = 1;
   epoch = 0;
   protected readonly slots: number[][];
-  /** The last rate computed and the (step, epoch) it is for. */
-  private rate = { step: -1, epoch: -1, value: 0 };
+  /** The last rate computed and the (step, epoch, scale) it is for. */
+  private rate = { step: -1, epoch: -1, scale: 1, value: 0 };
 
   constructor(
     protected readonly kernels: Kernels,
@@ -70,12 +73,15 @@ export abstract class BaseOptimizer implements Optimizer {
   setEpoch(epoch: number): void { this.epoch = epoch; }
 
   learningRateAt(step: number, epoch = this.epoch): number {
-    return learningRateAt(this.config.learningRate, step, epoch);
+    const lr = learningRateAt(this.config.learningRate, step, epoch);
+    return this.rateScale === 1 ? lr : lr * this.rateScale;
   }
 
   nextLearningRate(): number {
     const r = this.rate;
-    if (r.step !== this.iterations || r.epoch !== this.epoch) this.rate = { step: this.iterations, epoch: this.epoch, value: this.learningRateAt(this.iterations) };
+    if (r.step !== this.iterations || r.epoch !== this.epoch || r.scale !== this.rateScale) {
+      this.rate = { step: this.iterations, epoch: this.epoch, scale: this.rateScale, value: this.learningRateAt(this.iterations) };
+    }
     return this.rate.value;
   }
 
